@@ -1,0 +1,72 @@
+"""The ``escalation`` command line: argument parsing and error handling, nothing else.
+
+Each subcommand lives in its own module under ``sim/commands/`` with two functions,
+``add_arguments(parser)`` and ``main(args) -> int``; this file only wires them together and
+turns :class:`sim.errors.InputError` into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sim.errors import InputError
+
+#: Subcommand name -> (module under sim.commands, one-line help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "run a scenario's ensemble and write events, daily series, summary, figure"),
+    "compare": ("compare", "run several scenarios and set their outcomes side by side"),
+    "sweep": ("sweep", "run a parameter sweep (local processes or a Dask cluster)"),
+    "analyze": ("analyze", "sensitivity indices and response surfaces of a sweep"),
+    "calibrate": ("calibrate", "fit the model to the documented record (ABC-SMC)"),
+    "validate": ("validate", "posterior predictive checks and out-of-sample scores"),
+    "record": ("record", "the documented 2019-2024 record: summary and timeline"),
+    "rules": ("rules", "list the deterrence rules and their parameters"),
+    "bench": ("bench", "benchmark the engines and sweeps"),
+    "viz": ("viz", "open the interactive model page (Solara)"),
+}
+
+
+def _available() -> dict[str, object]:
+    mods = {}
+    for name, (module, _help) in COMMANDS.items():
+        try:
+            mods[name] = importlib.import_module(f"sim.commands.{module}")
+        except ModuleNotFoundError as err:
+            if err.name != f"sim.commands.{module}":
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escalation",
+        description="Simulate escalation between Iran-backed Iraqi militias, U.S. forces "
+                    "and the Iraqi government, 2019-2024.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, mod in _available().items():
+        p = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
+        mod.add_arguments(p)
+        p.set_defaults(_handler=mod.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._handler(args) or 0)
+    except InputError as err:
+        print(f"escalation {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"escalation {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

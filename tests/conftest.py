@@ -1,0 +1,19 @@
+"""Shared test options: ``--runslow`` (or ESCALATION_SLOW=1) turns on the long statistical checks."""
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="run tests marked slow (long statistical checks)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow") or os.environ.get("ESCALATION_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow or ESCALATION_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
