@@ -1,0 +1,135 @@
+"""The Mesa engine: ``EscalationModel``, one replicate of a scenario as a ``mesa.Model``.
+
+This is the engine to read, teach and visualise. Its agents (``sim.agents``) each call their
+phase of ``sim.dynamics``, the functions the batch engine (``sim.batch``) runs for thousands
+of replicates at once; a test shows both engines give the same distributions of outcomes.
+
+One step is one simulated day, in DESIGN.md's order: Iran, the militias (in random order;
+their decisions do not depend on it), U.S. forces, the Iraqi government, bookkeeping.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import dynamics as dyn
+from sim.agents import Iran, IraqiGovernment, Militia, USForces
+from sim.arrays import ParamArrays, Timeline
+from sim.events import FACTIONS
+from sim.replay import build_schedule
+from sim.rng import replicate_keys
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "history.toml"
+
+
+class EscalationModel(mesa.Model):
+    """Escalation between Iran-backed militias, U.S. forces, Baghdad and Tehran.
+
+    Args:
+        scenario: a ``sim.scenario.Scenario``, a path to a scenario TOML file, or None for
+            ``scenarios/history.toml``.
+        seed: the scenario seed (None: the scenario's own). Randomness is keyed by
+            (seed, replicate), so this model reproduces replicate ``replicate`` of a batch run.
+        replicate: which replicate of the ensemble this model is.
+        rule: shortcut for ``set={"us.rule": rule}``.
+        set: overrides by dotted path, as ``escalation run --set``.
+        record_events: keep the event log (``self.events()``).
+    """
+
+    def __init__(self, scenario: Any = None, seed: int | None = None, replicate: int = 0,
+                 rule: str | None = None, set: dict[str, Any] | None = None,
+                 record_events: bool = True, overrides: dict[str, Any] | None = None):
+        from sim.scenario import Scenario, load_scenario
+
+        changes = dict(set or {})
+        if rule is not None:
+            changes["us.rule"] = rule
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario or DEFAULT_SCENARIO, changes or None)
+        elif changes:
+            scenario = load_scenario(scenario.path, changes) if scenario.path else scenario
+        self.scenario = scenario
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(seed=seed * 1_000_003 + replicate)
+        self.replicate = replicate
+        self.timeline = Timeline(scenario.start, scenario.end)
+        self.p = ParamArrays(scenario.params, 1, self.timeline,
+                             {k: np.asarray([v]) for k, v in (overrides or {}).items()})
+        self.schedule = build_schedule(scenario.params.replay, self.timeline, self.p.sites)
+        self.state = dyn.State.initial(self.p, replicate_keys(seed, [replicate]))
+        self.log = dyn.EventLog() if record_events else None
+        self.recorder = dyn.Recorder(1, self.timeline.days, daily=True)
+        self.day = 0
+
+        self.iran = Iran(self)
+        for i, f in enumerate(FACTIONS):
+            Militia(self, f, i)
+        self.militias = self.agents_by_type[Militia]
+        self.us_forces = USForces(self)
+        self.iraq = IraqiGovernment(self)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "date": lambda m: m.date,
+                "attacks": lambda m: m._today("attacks"),
+                "strikes": lambda m: m._today("strikes"),
+                "us_killed": lambda m: m._today("us_killed"),
+                "rung": lambda m: m._today("rung"),
+                "level": lambda m: m._today("level"),
+                "directive": lambda m: m.iran.directive.name.lower(),
+                "sovereignty_grievance": lambda m: m.iraq.sovereignty_grievance,
+                "us_harm_ledger": lambda m: m.us_forces.harm,
+            },
+            agenttype_reporters={Militia: {
+                "faction": "faction", "grievance": "grievance", "fear": "fear",
+                "leadership": "leadership", "suspended": "suspended",
+                "arsenal": lambda a: sum(a.arsenal.values()),
+            }},
+        )
+
+    @property
+    def date(self) -> pd.Timestamp:
+        return self.timeline.start + pd.Timedelta(days=self.day)
+
+    def _today(self, column: str) -> float:
+        return float(self.recorder.daily[column][self.day, 0])
+
+    def step(self) -> None:
+        """One day."""
+        t = self.day
+        for country in self.schedule.exits.get(t, ()):
+            dyn.force_exit(self.state, t, self.log, country)
+        self.iran.step()
+        self.militias.shuffle_do("step")
+        documented = self.schedule.get(t, "militia")
+        if documented:
+            dyn.documented_attacks(self.state, self.p, t, self.log, documented)
+        self.us_forces.step()
+        self.iraq.step()
+        self.recorder.end_of_day(self.state, t)
+        self.datacollector.collect(self)
+        self.day += 1
+        if self.day >= self.timeline.days:
+            self.running = False
+
+    def run(self) -> "EscalationModel":
+        """Step to the end of the scenario's window."""
+        while self.running:
+            self.step()
+        return self
+
+    def output(self):
+        """The run as an engine output (the batch engine's format), for ``sim.output``."""
+        from sim.batch import EngineOutput
+
+        days = self.day
+        daily = {k: v[:days] for k, v in self.recorder.daily.items()}
+        timeline = Timeline(self.timeline.start,
+                            self.timeline.start + pd.Timedelta(days=max(days - 1, 0)))
+        return EngineOutput(np.array([self.replicate]), timeline, self.p.sites,
+                            self.log.columns() if self.log else None, daily,
+                            self.recorder.acc)

@@ -1,0 +1,96 @@
+"""From engine output (integer codes, arrays) to the tables users read.
+
+What lives here: :func:`events_frame` (the shared event schema, ``source = "sim"``),
+:func:`daily_frame` (one row per replicate and date) and :func:`summary_frame` (one row per
+replicate: the outcome metrics of DESIGN.md). Both engines' outputs pass through here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim import dynamics as dyn
+from sim.events import classify, conform
+
+_KIND = {**{i: "militia" for i in range(dyn.F)}, dyn.US: "us", dyn.IRAQ_GOV: "iraq",
+         dyn.IRAN: "iran", dyn.UMBRELLA: "militia", dyn.UNATTRIBUTED: "militia"}
+
+
+def _lookup(names: list[str], codes: np.ndarray, missing: str = "") -> np.ndarray:
+    table = np.array(list(names) + [missing], dtype=object)
+    codes = np.where((codes < 0) | (codes >= len(names)), len(names), codes)
+    return table[codes]
+
+
+def events_frame(out) -> pd.DataFrame:
+    """Simulated events in the event schema (+ ``replicate``), sorted by replicate and date."""
+    ev = out.events
+    reps = out.replicates[ev["replicate"]]
+    actor = _lookup(dyn.ACTOR_NAMES, ev["actor"])
+    action = _lookup(list(dyn.ACTIONS), ev["action"])
+    weapon = _lookup(dyn.WEAPON_NAMES, ev["weapon"])
+    site = _lookup(out.sites, ev["site"])
+    country = _lookup(dyn.COUNTRY_NAMES, ev["country"])
+    target = _lookup(dyn.ACTOR_NAMES, ev["target"])
+    intercepted = pd.array(np.where(ev["intercepted"] < 0, None, ev["intercepted"] == 1),
+                           dtype="boolean")
+    frame = pd.DataFrame({
+        "date": out.timeline.start + pd.to_timedelta(ev["day"], unit="D"),
+        "actor": actor, "actor_kind": [_KIND[int(a)] for a in ev["actor"]],
+        "action": action, "weapon": weapon, "site": site, "country": country,
+        "intercepted": intercepted,
+        **{c: ev[c] for c in ("us_killed", "us_wounded", "coalition_killed", "militia_killed",
+                              "iraqi_killed", "civilian_killed")},
+        "rung": ev["rung"], "goldstein": 0.0, "cameo": "",
+        "description": _describe(action, weapon, site, country, target, ev),
+        "source": np.where(ev["documented"] == 1, "sim (documented, replayed)", "sim"),
+        "target": target, "replicate": reps,
+    })
+    frame = classify(conform(frame, replicate=True))
+    return frame.sort_values(["replicate", "date"], kind="stable").reset_index(drop=True)
+
+
+def _describe(action, weapon, site, country, target, ev) -> np.ndarray:
+    killed = ev["us_killed"] + ev["coalition_killed"]
+    text = np.char.add(np.char.add(action.astype(str), " "), weapon.astype(str))
+    text = np.char.add(text, np.where(site != "", np.char.add(" on ", site.astype(str)), ""))
+    text = np.char.add(text, np.where((action == "strike") | (action == "leader_strike"),
+                                      np.char.add(np.char.add(" on ", target.astype(str)),
+                                                  np.char.add(" in ", country.astype(str))), ""))
+    text = np.char.add(text, np.where(killed > 0, np.char.add(", killed ", killed.astype(str)),
+                                      ""))
+    return np.char.strip(np.char.replace(text, "  ", " ")).astype(object)
+
+
+def daily_frame(out) -> pd.DataFrame:
+    """Daily series, one row per (replicate, date)."""
+    days, n = out.daily["attacks"].shape
+    dates = out.timeline.start + pd.to_timedelta(np.arange(days), unit="D")
+    frame = pd.DataFrame({"replicate": np.repeat(out.replicates, days),
+                          "date": np.tile(dates.values, n)})
+    for c, v in out.daily.items():
+        frame[c] = v.T.reshape(-1)
+    int_cols = [c for c in dyn.DAILY_COLUMNS if c not in ("sovereignty", "fear", "grievance",
+                                                          "arsenal", "level")]
+    frame[int_cols] = frame[int_cols].astype(np.int64)
+    return frame
+
+
+def summary_frame(out) -> pd.DataFrame:
+    """Per-replicate outcomes: counts, highest rung and when, U.S. exit, Iran's direct attack."""
+    acc = out.summary
+    frame = pd.DataFrame({"replicate": out.replicates})
+    start = out.timeline.start
+    for c in dyn.SUMMARY_COLUMNS:
+        v = acc[c]
+        if c.endswith("_day"):
+            frame[c.replace("_day", "_date")] = pd.Series(
+                np.where(v >= 0, 0, np.nan) + 0).where(v >= 0).pipe(
+                lambda s: pd.to_datetime(start) + pd.to_timedelta(np.where(v >= 0, v, 0), "D")
+            ).where(v >= 0)
+        elif c in ("us_left_iraq", "iran_direct_attack"):
+            frame[c] = v.astype(bool)
+        else:
+            frame[c] = v
+    return frame

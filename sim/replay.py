@@ -1,0 +1,110 @@
+"""History replay: the documented actions that a scenario forces, day by day.
+
+A scenario's ``[replay]`` names actor kinds whose decisions are taken from the record
+(``force``), documented events to delete (``remove``, by event_id) and events to add
+(``add``, in the record's columns). Added events always happen; the record's events happen
+only for forced actor kinds. That is how "what if the strike of 2020-01-03 had not happened"
+is asked: force the U.S. record, remove that strike, let Iran decide for itself.
+
+What does not live here: what a forced event does to the state (``sim.dynamics``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from sim.arrays import COUNTRY_CODES, Timeline
+from sim.dynamics import ACTOR_NAMES, F
+from sim.errors import InputError
+from sim.events import EVENT_COLUMNS, FACTIONS
+from sim.params import Replay
+
+FORCEABLE = ("us", "militia", "iran", "iraq")
+_ACTOR_CODE = {name: i for i, name in enumerate(ACTOR_NAMES)}
+_WEAPON_CODE = {"rocket": 0, "drone": 1, "ballistic_missile": 2}
+
+
+class Schedule:
+    """Documented events by day and actor kind, ready for the dynamics."""
+
+    def __init__(self, forced: set[str], by_day: dict[int, dict[str, list[dict]]],
+                 exits: dict[int, list[int]]):
+        self.forced = forced
+        self.by_day = by_day
+        self.exits = exits
+
+    def get(self, day: int, kind: str) -> list[dict] | None:
+        """The documented events of ``kind`` today, or None when ``kind`` decides itself
+        (and nothing was added for it today)."""
+        events = self.by_day.get(day, {}).get(kind)
+        if kind in self.forced:
+            return events or []
+        return events
+
+
+def build_schedule(replay: Replay, timeline: Timeline, sites: list[str]) -> Schedule:
+    """Turn a scenario's ``[replay]`` into a :class:`Schedule` over the run's days."""
+    forced = set(replay.force)
+    bad = forced - set(FORCEABLE)
+    if bad:
+        raise InputError(None, "replay.force", f"unknown actor kind {sorted(bad)[0]!r}; "
+                         f"allowed: {', '.join(FORCEABLE)}")
+    rows = []
+    if forced or replay.remove:
+        from calibration import load_record
+        record = load_record()
+        missing = set(replay.remove) - set(record["event_id"])
+        if missing:
+            raise InputError(None, "replay.remove",
+                             f"no documented event {sorted(missing)[0]!r}")
+        keep = record[record["actor_kind"].isin(forced) & ~record["event_id"].isin(replay.remove)]
+        rows += keep.to_dict("records")
+    for i, ev in enumerate(replay.add):
+        for key in ("date", "actor_kind", "action"):
+            if key not in ev:
+                raise InputError(None, f"replay.add[{i}].{key}", "required")
+        rows.append({**{c: None for c in EVENT_COLUMNS}, **ev, "added": True})
+    by_day: dict[int, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    exits: dict[int, list[int]] = defaultdict(list)
+    for ev in rows:
+        day = timeline.day_of(pd.Timestamp(ev["date"]))
+        if not 0 <= day < timeline.days:
+            continue
+        if ev["action"] == "exit":
+            exits[day].append(COUNTRY_CODES.get(ev.get("country") or "iraq", 0))
+            continue
+        by_day[day][ev["actor_kind"]].append(_prepare(ev, sites))
+    return Schedule(forced, {d: dict(v) for d, v in by_day.items()}, dict(exits))
+
+
+def _num(ev: dict, key: str) -> int:
+    v = ev.get(key)
+    return 0 if v is None or pd.isna(v) else int(v)
+
+
+def _prepare(ev: dict, sites: list[str]) -> dict:
+    """The fields the dynamics read, with codes and missing counts as zero."""
+    target = ev.get("target") or ""
+    target = "" if pd.isna(target) else str(target)
+    actor = str(ev.get("actor") or "")
+    out = {
+        "action": str(ev["action"]),
+        "actor_code": _ACTOR_CODE.get(actor, _ACTOR_CODE["unattributed"]),
+        "target_code": _ACTOR_CODE.get(target, F),
+        # A strike on "iran" (2020-01-03) also hit Kataib Hezbollah's leadership (Muhandis).
+        "target": FACTIONS.index(target) if target in FACTIONS else 0,
+        "target_is_iran": target == "iran",
+        "leaders": ev["action"] == "leader_strike",
+        "country": COUNTRY_CODES.get(str(ev.get("country") or "iraq"), 0),
+        "weapon": _WEAPON_CODE.get(str(ev.get("weapon") or ""), 0),
+        "site": str(ev.get("site") or ""),
+        "site_code": sites.index(ev["site"]) if ev.get("site") in sites else 0,
+        "intercepted": -1 if ev.get("intercepted") is None or pd.isna(ev.get("intercepted"))
+        else int(bool(ev["intercepted"])),
+    }
+    for key in ("us_killed", "us_wounded", "coalition_killed", "militia_killed",
+                "iraqi_killed", "civilian_killed"):
+        out[key] = _num(ev, key)
+    return out

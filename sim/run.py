@@ -1,0 +1,174 @@
+"""Running a scenario's ensemble: ``run(scenario, replicates, engine, seed)``.
+
+What lives here: :func:`run` (chunks replicates through the batch engine, or one Mesa model
+per replicate, with a progress bar), :class:`RunResult` and :func:`write_result` (the files
+of DESIGN.md plus a manifest that says how to reproduce them). Replicate ``i`` of seed ``s``
+is the same run whatever the engine's chunk size, so results do not depend on it.
+
+What does not live here: the dynamics, plotting (``sim.plots``), the CLI (``sim.commands``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import sim
+from sim.errors import InputError
+
+ENGINES = ("batch", "mesa")
+DEFAULT_CHUNK = 250
+
+
+@dataclass
+class RunResult:
+    """An ensemble's tables (pandas) and how it was made."""
+
+    scenario: Any
+    engine: str
+    seed: int
+    replicates: int
+    events: pd.DataFrame
+    daily: pd.DataFrame
+    summary: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    posterior: str | None = None
+
+    def manifest(self, command: str | None = None) -> dict[str, Any]:
+        return manifest(self.scenario, engine=self.engine, seed=self.seed,
+                        replicates=self.replicates, timings=self.timings, command=command,
+                        posterior=self.posterior)
+
+
+def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None = None,
+        progress: bool = False, chunk_size: int = DEFAULT_CHUNK,
+        overrides: dict[str, np.ndarray] | None = None,
+        posterior: str | os.PathLike | None = None) -> RunResult:
+    """Run ``replicates`` replicates of ``scenario`` (a Scenario or a path to its TOML).
+
+    Args:
+        engine: ``batch`` (vectorised, fast) or ``mesa`` (one ``EscalationModel`` per replicate).
+        seed: overrides the scenario's seed.
+        overrides: dotted path -> one value per replicate (sweeps, calibration draws).
+        posterior: a calibration folder; each replicate draws its parameters from its
+            posterior sample (``calibration.posterior.draw_overrides``).
+    """
+    from sim.output import daily_frame, events_frame, summary_frame
+    from sim.scenario import Scenario, load_scenario
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if engine not in ENGINES:
+        raise InputError(None, "--engine", f"unknown engine {engine!r}; allowed: batch, mesa")
+    if replicates < 1:
+        raise InputError(None, "--replicates", f"must be at least 1, got {replicates}")
+    seed = scenario.seed if seed is None else int(seed)
+    overrides = dict(overrides or {})
+    if posterior is not None:
+        from calibration.posterior import draw_overrides
+        overrides.update(draw_overrides(posterior, replicates, seed))
+    t0 = time.perf_counter()
+    outputs = []
+    bar = _progress(replicates, f"{scenario.name} ({engine})", progress)
+    if engine == "batch":
+        from sim.batch import simulate
+        for lo in range(0, replicates, chunk_size):
+            hi = min(lo + chunk_size, replicates)
+            part = {k: np.asarray(v)[lo:hi] if np.ndim(v) else v for k, v in overrides.items()}
+            outputs.append(simulate(scenario.params, scenario.start, scenario.end, seed,
+                                    range(lo, hi), overrides=part))
+            bar.update(hi - lo)
+    else:
+        from sim.model import EscalationModel
+        for r in range(replicates):
+            one = {k: (np.asarray(v)[r] if np.ndim(v) else v) for k, v in overrides.items()}
+            model = EscalationModel(scenario, seed=seed, replicate=r, overrides=one).run()
+            outputs.append(model.output())
+            bar.update(1)
+    bar.close()
+    t1 = time.perf_counter()
+    events = pd.concat([events_frame(o) for o in outputs], ignore_index=True)
+    daily = pd.concat([daily_frame(o) for o in outputs], ignore_index=True)
+    summary = pd.concat([summary_frame(o) for o in outputs], ignore_index=True)
+    t2 = time.perf_counter()
+    return RunResult(scenario, engine, seed, replicates, events, daily, summary,
+                     {"simulate_s": round(t1 - t0, 3), "tables_s": round(t2 - t1, 3)},
+                     str(posterior) if posterior else None)
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="run", disable=not enabled, leave=False)
+
+
+def git_commit() -> str | None:
+    """The project's git commit, or None outside a checkout."""
+    try:
+        root = Path(__file__).resolve().parent.parent
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+        if out.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+                                "sim", "calibration", "scenarios"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def manifest(scenario, **extra: Any) -> dict[str, Any]:
+    """What a result folder needs to be reproduced: resolved scenario, seeds, versions."""
+    import mesa
+    return {
+        "scenario": {"name": scenario.name, "path": scenario.path,
+                     "resolved": scenario.resolved},
+        "package": "escalation-sim", "version": sim.__version__, "git_commit": git_commit(),
+        "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+        "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+        "randomness": "replicate i uses SeedSequence(seed, spawn_key=(i,)); see sim/rng.py",
+        **extra,
+    }
+
+
+def write_result(result: RunResult, out: str | os.PathLike, command: str | None = None,
+                 figure: bool = True) -> Path:
+    """Write events.parquet, daily.parquet, summary.csv, manifest.json and timeline.png.
+
+    Everything is written into a temporary folder beside ``out`` and moved into place at the
+    end, so a failure leaves nothing half-written.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)
+    try:
+        result.events.to_parquet(tmp / "events.parquet", index=False)
+        result.daily.to_parquet(tmp / "daily.parquet", index=False)
+        result.summary.to_csv(tmp / "summary.csv", index=False)
+        if figure:
+            from sim.plots.ensemble import timeline_figure
+            fig = timeline_figure(result)
+            fig.savefig(tmp / "timeline.png", dpi=130)
+            import matplotlib.pyplot as plt
+            plt.close(fig)
+        (tmp / "manifest.json").write_text(json.dumps(result.manifest(command), indent=2,
+                                                      default=str) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
