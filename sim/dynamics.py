@@ -101,7 +101,8 @@ def attack_rate(base_rate, grievance, fear, tension, directive_multiplier, align
              + p_militia["tension_weight"] * tension)
     follow = directive_multiplier ** alignment
     restrained = 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
-    return base_rate * np.exp(np.clip(drive, -20, 8)) * follow * leadership * restrained
+    return (p_militia["attack_rate_scale"] * base_rate * np.exp(np.clip(drive, -20, 8))
+            * follow * leadership * restrained)
 
 
 def iran_directive(score, escalate_threshold, restrain_threshold):

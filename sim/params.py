@@ -79,6 +79,9 @@ class IranParams:
 class MilitiaCommon:
     """How every faction weighs grievance against fear (the deterrence tension)."""
 
+    attack_rate_scale: float = param(1.0, 0, 100, source="prior",
+                                     doc="multiplies every faction's base attack rate "
+                                         "(one knob for calibration)")
     grievance_weight: float = param(1.0, 0, 10, source="prior",
                                     doc="log attack-rate gained per unit grievance (provocation)")
     fear_weight: float = param(1.0, 0, 10, source="prior",
