@@ -95,7 +95,9 @@ def _prepare(ev: dict, sites: list[str]) -> dict:
         "target_code": _ACTOR_CODE.get(target, F),
         # A strike on "iran" (2020-01-03) also hit Kataib Hezbollah's leadership (Muhandis).
         "target": FACTIONS.index(target) if target in FACTIONS else 0,
-        "target_is_iran": target == "iran",
+        # Only a leader strike on "iran" kills Iranian commanders (2020-01-03); strikes on
+        # IRGC-linked facilities in Syria (target "iran", 2023-2024) do not.
+        "target_is_iran": target == "iran" and ev["action"] == "leader_strike",
         "leaders": ev["action"] == "leader_strike",
         "country": COUNTRY_CODES.get(str(ev.get("country") or "iraq"), 0),
         "weapon": _WEAPON_CODE.get(str(ev.get("weapon") or ""), 0),
