@@ -22,6 +22,7 @@ history: $(STAMP)
 	$(BIN)/escalation run scenarios/history.toml --replicates $(REPLICATES) --out results/history
 
 test: $(STAMP)
+	./scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -1,0 +1,86 @@
+"""``escalation run`` and ``compare`` as a user meets them: files, manifest, exit codes."""
+
+import json
+
+import pandas as pd
+
+from sim.cli import main
+from sim.events import EVENT_COLUMNS
+
+
+def test_run_writes_result_folder(small_scenario, tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", str(small_scenario), "--replicates", "6", "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert names == {"events.parquet", "daily.parquet", "summary.csv", "manifest.json",
+                     "timeline.png"}
+    events = pd.read_parquet(out / "events.parquet")
+    assert list(events.columns[:len(EVENT_COLUMNS)]) == list(EVENT_COLUMNS)
+    assert (events["source"].str.startswith("sim")).all()
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 6 and {"attacks", "us_killed", "strike_rounds", "highest_rung",
+                                  "days_at_rung5plus", "us_left_iraq",
+                                  "iran_direct_attack"} <= set(summary.columns)
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["seed"] == 11 and man["replicates"] == 6 and man["engine"] == "batch"
+    assert man["scenario"]["resolved"]["us"]["rule"] == "threshold"
+    assert "escalation run" in man["command"]
+    assert (out / "timeline.png").stat().st_size > 20_000
+    assert "attacks" in capsys.readouterr().out
+
+
+def test_same_seed_writes_identical_tables(small_scenario, tmp_path):
+    for name in ("a", "b"):
+        assert main(["run", str(small_scenario), "--replicates", "3", "--no-figure",
+                     "--out", str(tmp_path / name)]) == 0
+    for f in ("events.parquet", "daily.parquet", "summary.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def test_set_overrides_rule(small_scenario, tmp_path):
+    out = tmp_path / "r"
+    assert main(["run", str(small_scenario), "--replicates", "3", "--no-figure",
+                 "--set", "us.rule=restraint", "--out", str(out)]) == 0
+    assert (pd.read_csv(out / "summary.csv")["strike_rounds"] == 0).all()
+
+
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(write_scenario, tmp_path, capsys):
+    bad = write_scenario("""
+        name = "bad"
+        description = "x"
+        start = 2020-01-01
+        end = 2020-12-31
+        seed = 1
+        [iraq]
+        condemn_probability = 1.5
+    """, "bad.toml")
+    out = tmp_path / "never"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "bad.toml" in err and "iraq.condemn_probability" in err and "[0, 1]" in err
+    assert not out.exists()
+
+
+def test_unknown_rule_via_set_exits_2(small_scenario, capsys):
+    assert main(["run", str(small_scenario), "--set", "us.rule=red-line"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "us.rule" in err and "red_line" in err
+
+
+def test_compare_writes_table_and_figure(small_scenario, write_scenario, tmp_path, capsys):
+    never = write_scenario(f"""
+        name = "never"
+        description = "never strike"
+        extends = "{small_scenario.name}"
+        [us]
+        rule = "restraint"
+    """, "never.toml")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(small_scenario), str(never), "--replicates", "8",
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out / "comparison.csv")
+    row = table[(table.scenario == "never") & (table.metric == "strike_rounds")].iloc[0]
+    assert row["mean"] == 0 and row["diff_mean"] < 0 and row["diff_q95"] < 0
+    assert (out / "compare.png").stat().st_size > 10_000
+    assert "mean difference" in capsys.readouterr().out
