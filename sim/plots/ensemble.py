@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.metrics import bands, daily_measures, escalation_level  # noqa: E402
-from sim.plots.style import LETHAL, episode_bands, format_date_axis  # noqa: E402
+from sim.plots.style import LETHAL, episode_bands, episode_key, format_date_axis  # noqa: E402
 
 PANELS = (
     ("attacks", "cumulative attacks", True),
@@ -45,7 +45,7 @@ def timeline_figure(result, record: bool = True) -> plt.Figure:
         from calibration import load_episodes, load_record, load_tallies
         rec = _series(load_record(), start, end, None)
         tallies, episodes = load_tallies(), load_episodes()
-    fig, axes = plt.subplots(4, 1, figsize=(12, 11), sharex=True,
+    fig, axes = plt.subplots(4, 1, figsize=(12, 13), sharex=True, layout="constrained",
                              gridspec_kw={"height_ratios": [1.3, 1, 1, 0.9]})
     for ax, (key, label, cumulative) in zip(axes, PANELS):
         b = bands(sims[key])
@@ -59,9 +59,9 @@ def timeline_figure(result, record: bool = True) -> plt.Figure:
                     label="documented record (events listed)")
         ax.set_ylabel(label)
         ax.grid(axis="y", color="#e0e0e0", lw=0.6)
+        format_date_axis(ax, start, end, labels=ax is axes[-1])
         if episodes is not None:
             episode_bands(ax, episodes, label=ax is axes[0])
-        format_date_axis(ax, start, end, labels=ax is axes[-1])
     if tallies is not None:
         # Tallies whose scope matches the model's (all U.S. sites in Iraq, Syria, Jordan).
         t = tallies[(tallies["measure"] == "attacks") & (tallies["end"] <= end)
@@ -84,13 +84,14 @@ def timeline_figure(result, record: bool = True) -> plt.Figure:
     axes[3].set_yticks(range(0, 10))
     axes[3].set_ylim(-0.3, 9.3)
     axes[0].legend(loc="upper left", fontsize=8, ncols=2, framealpha=0.9)
+    if episodes is not None:
+        episode_key(fig, episodes)
     fig.suptitle(f"{sc.name}: {result.replicates} simulated replicates ({result.engine} "
-                 f"engine, seed {result.seed}) beside the documented record", fontsize=12)
-    fig.text(0.01, 0.005, "The record lists major attacks only (the Oct 2023-Feb 2024 "
-             "campaign's ~170 attacks appear as tallies); rungs: 2 harmless attack, "
-             "4 lethal attack, 5 U.S. strike, 6 leader strike, 7 state-on-state.",
-             fontsize=8, color="#555555")
-    fig.tight_layout(rect=(0, 0.015, 1, 0.97))
+                 f"engine, seed {result.seed}) beside the documented record\n"
+                 "The record lists major attacks only; the ~170 attacks of Oct 2023 - Feb 2024 "
+                 "are known from tallies (red squares).\nRungs: 2 harmless attack, 3 wounding, "
+                 "4 lethal attack, 5 U.S. strike, 6 leader strike, 7 state-on-state.",
+                 fontsize=11)
     return fig
 
 
@@ -111,7 +112,7 @@ def compare_figure(results: dict[str, object], metrics=("attacks", "us_killed",
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 4.2 + 0.12 * len(names)))
     for ax, metric in zip(np.atleast_1d(axes), metrics):
         data = [results[n].summary[metric].to_numpy(float) for n in names]
-        ax.boxplot(data, vert=False, tick_labels=names, showfliers=False, widths=0.6,
+        ax.boxplot(data, orientation="horizontal", tick_labels=names, showfliers=False, widths=0.6,
                    medianprops={"color": SIM_COLOUR, "lw": 2})
         ax.axvline(np.median(data[0]), color="#999999", ls="--", lw=1)
         ax.set_title(metric.replace("_", " "), fontsize=10)
