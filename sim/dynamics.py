@@ -212,7 +212,8 @@ class EventLog:
             return
         part = {"replicate": np.asarray(idx, np.int64), "day": np.full(m, day, np.int64)}
         for c in self.COLUMNS[2:]:
-            v = cols.get(c, -1 if c in ("weapon", "site", "target", "intercepted") else 0)
+            v = cols.get(c, -1 if c in ("weapon", "site", "country", "target",
+                                        "intercepted") else 0)
             part[c] = np.broadcast_to(np.asarray(v), (m,)).astype(np.int64)
         self.parts.append(part)
 
@@ -245,7 +246,11 @@ def iran_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
     np.maximum(np.minimum(s.arsenal + p.resupply, p.capacity), s.arsenal, out=s.arsenal)
     if documented is not None:
         for ev in documented:
-            _state_attack(s, p, t, log, np.arange(s.n), ev)
+            if ev["action"] == "state_attack":
+                _state_attack(s, p, t, log, np.arange(s.n), ev)
+            elif log is not None:  # Iran's statements: on the record, no effect
+                log.emit(np.arange(s.n), t, actor=IRAN, action=A[ev["action"]],
+                         target=ev["target_code"], rung=1, documented=1)
         return
     due = np.flatnonzero(s.retaliation_day == t)
     if len(due):
@@ -370,7 +375,8 @@ def documented_attacks(s: State, p: ParamArrays, t: int, log, events: list[dict]
         weapon = np.full(s.n, ev["weapon"])
         site = np.full(s.n, ev["site_code"])
         record_attack(s, p, t, log, r, np.full(s.n, ev["actor_code"]), weapon, site, outcome,
-                      np.zeros(s.n), documented=True, action=ev["action"])
+                      np.zeros(s.n), documented=True, action=ev["action"],
+                      country=ev["country"])
 
 
 def site_open(s: State, p: ParamArrays, t: int) -> np.ndarray:
@@ -396,7 +402,8 @@ def attack_outcome(p: ParamArrays, r, weapon, site, uu) -> dict[str, np.ndarray]
 
 
 def record_attack(s: State, p: ParamArrays, t: int, log, r, f, weapon, site, outcome,
-                  u_attribution, documented: bool = False, action: str = "attack") -> None:
+                  u_attribution, documented: bool = False, action: str = "attack",
+                  country=None) -> None:
     """Book an attack's harm (U.S. ledger, today's counts) and its event."""
     killed = outcome["us_killed"] + outcome["coalition_killed"]
     up = p.us
@@ -420,7 +427,8 @@ def record_attack(s: State, p: ParamArrays, t: int, log, r, f, weapon, site, out
     _raise_rung(s, r, rung)
     if log is not None:
         log.emit(r, t, actor=f, action=A[action], weapon=weapon, site=site,
-                 country=p.site_country[site], intercepted=outcome["intercepted"],
+                 country=p.site_country[site] if country is None else country,
+                 intercepted=outcome["intercepted"],
                  us_killed=outcome["us_killed"], us_wounded=outcome["wounded"],
                  coalition_killed=outcome["coalition_killed"], target=US, rung=rung,
                  documented=int(documented))

@@ -16,14 +16,15 @@ from collections import defaultdict
 import pandas as pd
 
 from sim.arrays import COUNTRY_CODES, Timeline
-from sim.dynamics import ACTOR_NAMES, F
+from sim.dynamics import ACTOR_NAMES, COUNTRY_NAMES, F, WEAPON_NAMES
 from sim.errors import InputError
 from sim.events import EVENT_COLUMNS, FACTIONS
 from sim.params import Replay
 
 FORCEABLE = ("us", "militia", "iran", "iraq")
 _ACTOR_CODE = {name: i for i, name in enumerate(ACTOR_NAMES)}
-_WEAPON_CODE = {"rocket": 0, "drone": 1, "ballistic_missile": 2}
+_WEAPON_CODE = {name: i for i, name in enumerate(WEAPON_NAMES)}
+_COUNTRY_CODE = {name: i for i, name in enumerate(COUNTRY_NAMES)}
 
 
 class Schedule:
@@ -99,10 +100,11 @@ def _prepare(ev: dict, sites: list[str]) -> dict:
         # IRGC-linked facilities in Syria (target "iran", 2023-2024) do not.
         "target_is_iran": target == "iran" and ev["action"] == "leader_strike",
         "leaders": ev["action"] == "leader_strike",
-        "country": COUNTRY_CODES.get(str(ev.get("country") or "iraq"), 0),
-        "weapon": _WEAPON_CODE.get(str(ev.get("weapon") or ""), 0),
+        "country": _COUNTRY_CODE.get(str(ev.get("country") or "iraq"), 0),
+        "weapon": _WEAPON_CODE.get(str(ev.get("weapon") or ""), _WEAPON_CODE["unknown"]),
         "site": str(ev.get("site") or ""),
-        "site_code": sites.index(ev["site"]) if ev.get("site") in sites else 0,
+        # A documented site the model does not simulate (e.g. harir) is logged without one.
+        "site_code": sites.index(ev["site"]) if ev.get("site") in sites else -1,
         "intercepted": -1 if ev.get("intercepted") is None or pd.isna(ev.get("intercepted"))
         else int(bool(ev["intercepted"])),
     }

@@ -109,7 +109,9 @@ class Rule:
         return Response(strike, size, np.full(obs.n, self.leaders, dtype=bool) & strike)
 
     def describe(self) -> str:
-        return (self.__doc__ or "").strip().splitlines()[0]
+        """The docstring's first line ('' for a rule without one)."""
+        lines = (self.__doc__ or "").strip().splitlines()
+        return lines[0] if lines else ""
 
 
 REGISTRY: dict[str, type[Rule]] = {}

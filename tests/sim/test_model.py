@@ -202,3 +202,16 @@ def test_history_runs_with_documented_shocks():
     res = run(sc, replicates=20)
     assert res.summary["attacks"].median() > 50
     assert res.summary["strike_rounds"].median() >= 1
+
+
+def test_forcing_every_actor_replays_the_record():
+    sc = load_scenario(HISTORY, {"replay.force": ["militia", "us", "iran", "iraq"]})
+    res = run(sc, replicates=2)
+    record = load_record()
+    for r in range(2):
+        sim_counts = res.events[res.events["replicate"] == r]["action"].value_counts()
+        assert sim_counts.sort_index().to_dict() == \
+            record["action"].value_counts().sort_index().to_dict()
+    deaths = res.summary["us_killed"] + res.summary["coalition_killed"]
+    assert (deaths == (record["us_killed"].fillna(0) + record["coalition_killed"].fillna(0))
+            [record["action"].isin(["attack", "state_attack"])].sum()).all()
