@@ -327,6 +327,7 @@ def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
         (p.tension[t] * p.shock_scale)[:, None], s.directive_multiplier[:, None],
         p.faction["alignment"][:, cols], s.leadership[:, cols], s.restraint[:, None],
         pm, p.iraq["restraint_effect"][:, None])
+    lam *= np.where(s.present_iraq, 1.0, pm["after_exit_factor"][:, 0])[:, None]
     lam[suspended | ~present[:, None]] = 0.0
     u = rng.uniform(s.keys, t, np.broadcast_to(Slot.ATTACK_COUNT + fs, (s.n, len(fs))))
     n_att = poisson_from_uniform(u, lam)
@@ -520,10 +521,12 @@ def execute_strike(s: State, p: ParamArrays, t: int, log, idx, target, country, 
     size = np.broadcast_to(np.asarray(size, float), (n,))
     leaders = np.broadcast_to(np.asarray(leaders, bool), (n,))
     up, pm, ip, iq = p.us, p.militia, p.iran, p.iraq
+    # Strikes in Syria reach less of a faction (its headquarters are in Iraq, 002).
+    effect = size * np.where(country == SYRIA, up["syria_effect"][idx], 1.0)
     if documented is None:
         u = rng.uniform(s.keys[idx], t, Slot.US_STRIKE + 1 + np.broadcast_to(np.arange(5),
                                                                             (n, 5)))
-        killed = poisson_from_uniform(u[:, 0], up["militia_killed_per_target"][idx] * size)
+        killed = poisson_from_uniform(u[:, 0], up["militia_killed_per_target"][idx] * effect)
         killed = killed + leaders
         collateral = (country == IRAQ) & (u[:, 1] < up["iraqi_collateral_probability"][idx])
         iraqi = np.where(collateral, poisson_from_uniform(
@@ -538,9 +541,9 @@ def execute_strike(s: State, p: ParamArrays, t: int, log, idx, target, country, 
         retaliate = commander & (u4 < ip["retaliation_probability"][idx])
     f = target
     s.fighters[idx, f] = np.maximum(s.fighters[idx, f] - killed, 0.0)
-    loss = np.clip(pm["arsenal_loss_per_strike"][idx, 0] * size, 0.0, 1.0)
+    loss = np.clip(pm["arsenal_loss_per_strike"][idx, 0] * effect, 0.0, 1.0)
     s.arsenal[idx, f, :] *= (1.0 - loss)[:, None]
-    fear_add = pm["fear_per_strike"][idx, 0] * size
+    fear_add = pm["fear_per_strike"][idx, 0] * effect
     s.fear[idx, :] += (pm["fear_spillover"][idx, 0] * fear_add)[:, None]
     s.fear[idx, f] += fear_add * (1.0 - pm["fear_spillover"][idx, 0])
     s.grievance[idx, f] += (pm["grievance_per_strike"][idx, 0]
@@ -583,7 +586,8 @@ def iraq_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
     """
     iq = p.iraq
     override = p.restraint_override[t]
-    s.restraint = iq["restraint"] if np.isnan(override) else np.full(s.n, override)
+    effort = iq["restraint"] if np.isnan(override) else np.full(s.n, override)
+    s.restraint = effort * np.clip(1.0 - iq["restraint_erosion"] * s.sovereignty, 0.0, 1.0)
     if documented is not None:
         for ev in documented:
             s.today["condemnations"] += ev["action"] == "condemnation"

@@ -113,6 +113,10 @@ class MilitiaCommon:
                                       "(as Kataib Hezbollah did on 2024-01-30)")
     max_attacks_per_day: int = param(3, 1, 10, integer=True, source="prior",
                                      doc="most attacks one faction makes in a day")
+    after_exit_factor: float = param(
+        0.3, 0, 1, source="prior (002_08fee3dbeaaca217.txt: the attacks aim 'to pressure the "
+                          "withdrawal of US troops from Iraq')",
+        doc="attack-rate multiplier once the U.S. has left Iraq (the aim is met)")
 
 
 @dataclass
@@ -263,6 +267,10 @@ class USParams:
     militia_killed_per_target: float = param(
         2.0, 0, 50, source="record: 2019-12-29 25 killed at 5 sites (001); 2021-06-27 4-7 at 3",
         doc="mean militia fighters killed per unit strike size")
+    syria_effect: float = param(
+        0.5, 0, 1, source="prior (002_08fee3dbeaaca217.txt: 'the main headquarters of those "
+                          "groups are inside Iraq')",
+        doc="share of a strike's damage and fear when it lands in Syria rather than Iraq")
     iraqi_collateral_probability: float = param(
         0.1, 0, 1, source="prior (record: 2020-03-13 killed Iraqi soldiers and police, 001)",
         doc="chance a strike round in Iraq kills Iraqi security forces or civilians")
@@ -303,6 +311,10 @@ class IraqParams:
                                  doc="days from the decision to the U.S. leaving Iraq")
     restraint: float = param(0.1, 0, 1, source="prior",
                              doc="Baghdad's effort to restrain the militias (0-1)")
+    restraint_erosion: float = param(0.1, 0, 10, source="prior",
+                                     doc="share of Baghdad's restraint lost per unit of "
+                                         "sovereignty grievance (an aggrieved Baghdad "
+                                         "restrains less)")
     restraint_effect: float = param(0.6, 0, 1, source="prior",
                                     doc="how much full restraint cuts a non-aligned faction's "
                                         "attacks (aligned factions feel it less)")

@@ -108,18 +108,26 @@ def compare_figure(results: dict[str, object], metrics=("attacks", "us_killed",
                                                           "strike_rounds",
                                                           "days_at_rung5plus")) -> plt.Figure:
     """Distributions of per-replicate outcomes by scenario (box plots), first = reference."""
-    names = list(results)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 4.2 + 0.12 * len(names)))
+    names = list(results)[::-1]  # the reference on top
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 2.2 + 0.4 * len(names)),
+                             layout="constrained")
     for ax, metric in zip(np.atleast_1d(axes), metrics):
         data = [results[n].summary[metric].to_numpy(float) for n in names]
         ax.boxplot(data, orientation="horizontal", tick_labels=names, showfliers=False, widths=0.6,
                    medianprops={"color": SIM_COLOUR, "lw": 2})
-        ax.axvline(np.median(data[0]), color="#999999", ls="--", lw=1)
-        ax.set_title(metric.replace("_", " "), fontsize=10)
+        ax.axvline(np.median(data[-1]), color="#999999", ls="--", lw=1)
+        ax.set_title(METRIC_LABELS.get(metric, metric.replace("_", " ")), fontsize=10)
         ax.grid(axis="x", color="#e0e0e0")
         if ax is not np.atleast_1d(axes)[0]:
             ax.set_yticklabels([])
-    fig.suptitle("Scenario outcomes per replicate (boxes: quartiles; whiskers: 1.5 IQR; "
-                 f"dashed: median of {names[0]})", fontsize=11)
-    fig.tight_layout()
+    fig.suptitle("Outcomes per replicate over the whole window (boxes: quartiles; whiskers: "
+                 f"1.5 IQR; dashed: median of {names[-1]}, the reference)", fontsize=11)
     return fig
+
+
+METRIC_LABELS = {
+    "attacks": "militia attacks (count)",
+    "us_killed": "U.S. personnel killed",
+    "strike_rounds": "U.S. strike rounds",
+    "days_at_rung5plus": "days at rung 5 or more",
+}

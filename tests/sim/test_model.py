@@ -188,11 +188,11 @@ def test_mesa_batch_run(small_scenario):
                                      "rule": ["restraint", "tit_for_tat"], "replicate": [0, 1]},
                          iterations=1, max_steps=800, number_processes=1,
                          display_progress=False)
-    frame = pd.DataFrame(out)
-    last = frame.groupby(["rule", "replicate"])["strikes"].size()
-    assert len(last) == 4
-    totals = frame.drop_duplicates(["RunId", "Step"]).groupby("rule")["strikes"].sum()
+    frame = pd.DataFrame(out).drop_duplicates(["RunId", "Step"])  # rows per agent -> per run
+    assert len(frame) == 4 and (frame["Step"] == 730).all()  # 731 days: steps 0..730
+    totals = frame.groupby("rule")["total_strike_rounds"].sum()
     assert totals["restraint"] == 0 and totals["tit_for_tat"] > 0
+    assert (frame["total_attacks"] > 0).all()
 
 
 def test_history_runs_with_documented_shocks():
