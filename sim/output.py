@@ -84,11 +84,9 @@ def summary_frame(out) -> pd.DataFrame:
     start = out.timeline.start
     for c in dyn.SUMMARY_COLUMNS:
         v = acc[c]
-        if c.endswith("_day"):
-            frame[c.replace("_day", "_date")] = pd.Series(
-                np.where(v >= 0, 0, np.nan) + 0).where(v >= 0).pipe(
-                lambda s: pd.to_datetime(start) + pd.to_timedelta(np.where(v >= 0, v, 0), "D")
-            ).where(v >= 0)
+        if c.endswith("_day"):  # a day index, or NEVER -> a date, or NaT
+            dates = start + pd.to_timedelta(np.where(v >= 0, v, 0), unit="D")
+            frame[c.replace("_day", "_date")] = pd.Series(dates).where(v >= 0)
         elif c in ("us_left_iraq", "iran_direct_attack"):
             frame[c] = v.astype(bool)
         else:
