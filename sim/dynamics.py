@@ -60,10 +60,11 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     u = np.asarray(u, dtype=float)
     lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
     p0 = np.exp(-lam)
+    above = u > p0
+    if not above.any():
+        return np.zeros(u.shape, dtype=np.int64)
     k = np.zeros(u.shape, dtype=np.int64)
-    idx = np.flatnonzero(u > p0)
-    if len(idx) == 0:
-        return k
+    idx = np.flatnonzero(above)
     uu, ll = u.reshape(-1)[idx], lam.reshape(-1)[idx]
     p = p0.reshape(-1)[idx]
     cdf = p.copy()
@@ -154,6 +155,14 @@ class State:
     # today (reset each day) and the escalation level
     today: dict = field(default_factory=dict)
     level: np.ndarray = None
+    #: Optional (days, n, F) table of the attack-count uniforms, the same numbers
+    #: ``rng.uniform`` gives day by day; worth it only for a few replicates (Mesa).
+    count_uniforms: np.ndarray | None = None
+
+    def precompute_count_uniforms(self, days: int) -> None:
+        slots = Slot.ATTACK_COUNT + np.arange(F)
+        self.count_uniforms = np.stack([rng.uniform_table(self.keys, t, slots)
+                                        for t in range(days)])
 
     @classmethod
     def initial(cls, p: ParamArrays, keys: np.ndarray) -> "State":
@@ -329,7 +338,10 @@ def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
         pm, p.iraq["restraint_effect"][:, None])
     lam *= np.where(s.present_iraq, 1.0, pm["after_exit_factor"][:, 0])[:, None]
     lam[suspended | ~present[:, None]] = 0.0
-    u = rng.uniform(s.keys, t, np.broadcast_to(Slot.ATTACK_COUNT + fs, (s.n, len(fs))))
+    if s.count_uniforms is not None:  # precomputed for a lone replicate (the Mesa engine)
+        u = s.count_uniforms[t][:, cols]
+    else:
+        u = rng.uniform(s.keys, t, np.broadcast_to(Slot.ATTACK_COUNT + fs, (s.n, len(fs))))
     n_att = poisson_from_uniform(u, lam)
     if not n_att.any():
         return

@@ -62,6 +62,7 @@ class EscalationModel(mesa.Model):
                              {k: np.asarray([v]) for k, v in (overrides or {}).items()})
         self.schedule = build_schedule(scenario.params.replay, self.timeline, self.p.sites)
         self.state = dyn.State.initial(self.p, replicate_keys(seed, [replicate]))
+        self.state.precompute_count_uniforms(self.timeline.days)
         self.log = dyn.EventLog() if record_events else None
         self.recorder = dyn.Recorder(1, self.timeline.days, daily=True)
         self.day = 0
