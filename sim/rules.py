@@ -28,6 +28,7 @@ Add a rule in a few lines::
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -90,7 +91,14 @@ class Rule:
                              f"rule {self.name!r} has no parameter {sorted(unknown)[0]!r}; "
                              f"it takes {', '.join(self.parameters) or 'none'}")
         for key, (default, lo, hi, _doc) in self.parameters.items():
-            value = np.asarray(params.get(key, default), dtype=float)
+            given = params.get(key, default)
+            try:
+                if isinstance(given, (str, bool, np.bool_)):
+                    raise TypeError
+                value = np.asarray(given, dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(None, f"us.{key}", f"expected a number, got {given!r} "
+                                 f"for rule {self.name!r}") from None
             if np.any(np.isnan(value)) or np.any(value < lo) or np.any(value > hi):
                 raise InputError(None, f"us.{key}",
                                  f"{value.tolist()} is outside [{lo}, {hi}] for rule {self.name!r}")
@@ -121,6 +129,12 @@ def register(cls: type[Rule]) -> type[Rule]:
     """Class decorator: add a rule to the registry under its ``name``."""
     if not cls.name:
         raise ValueError(f"{cls.__name__} needs a name")
+    old = REGISTRY.get(cls.name)
+    if old is not None and old.__qualname__ != cls.__qualname__:
+        # Re-running a notebook cell re-registers the same class: fine. Another class under
+        # a taken name replaces it, which is worth a warning.
+        warnings.warn(f"rule {cls.name!r} ({old.__qualname__}) replaced by {cls.__qualname__}",
+                      stacklevel=2)
     REGISTRY[cls.name] = cls
     return cls
 
