@@ -79,6 +79,7 @@ class EscalationModel(mesa.Model):
                 "attacks": lambda m: m._today("attacks"),
                 "strikes": lambda m: m._today("strikes"),
                 "us_killed": lambda m: m._today("us_killed"),
+                "coalition_killed": lambda m: m._today("coalition_killed"),
                 "total_attacks": lambda m: int(m.recorder.acc["attacks"][0]),
                 "total_strike_rounds": lambda m: int(m.recorder.acc["strike_rounds"][0]),
                 "total_us_killed": lambda m: int(m.recorder.acc["us_killed"][0]),
@@ -89,7 +90,7 @@ class EscalationModel(mesa.Model):
                 "us_harm_ledger": lambda m: m.us_forces.harm,
             },
             agenttype_reporters={Militia: {
-                "faction": "faction", "grievance": "grievance", "fear": "fear",
+                "date": lambda a: a.model.date, "faction": "faction", "grievance": "grievance", "fear": "fear",
                 "leadership": "leadership", "suspended": "suspended",
                 "arsenal": lambda a: sum(a.arsenal.values()),
             }},
@@ -103,7 +104,10 @@ class EscalationModel(mesa.Model):
         return float(self.recorder.daily[column][self.day, 0])
 
     def step(self) -> None:
-        """One day."""
+        """One day (nothing once the scenario's window is over)."""
+        if self.day >= self.timeline.days:
+            self.running = False
+            return
         t = self.day
         for country in self.schedule.exits.get(t, ()):
             dyn.force_exit(self.state, t, self.log, country)

@@ -159,10 +159,7 @@ def write_result(result: RunResult, out: str | os.PathLike, command: str | None 
         result.summary.to_csv(tmp / "summary.csv", index=False)
         if figure:
             from sim.plots.ensemble import timeline_figure
-            fig = timeline_figure(result)
-            fig.savefig(tmp / "timeline.png", dpi=130)
-            import matplotlib.pyplot as plt
-            plt.close(fig)
+            timeline_figure(result).savefig(tmp / "timeline.png", dpi=130)
         (tmp / "manifest.json").write_text(json.dumps(result.manifest(command), indent=2,
                                                       default=str) + "\n")
         if out.exists():

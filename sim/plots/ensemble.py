@@ -7,15 +7,12 @@ own curves drawn by the same measures) and :func:`compare_figure` (several scena
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.metrics import bands, daily_measures, escalation_level  # noqa: E402
-from sim.plots.style import LETHAL, episode_bands, episode_key, format_date_axis  # noqa: E402
+from sim.metrics import bands, daily_measures, escalation_level
+from sim.plots.style import LETHAL, episode_bands, episode_key, format_date_axis
 
 PANELS = (
     ("attacks", "cumulative attacks", True),
@@ -34,7 +31,7 @@ def _series(events, start, end, replicates):
     return out
 
 
-def timeline_figure(result, record: bool = True) -> plt.Figure:
+def timeline_figure(result, record: bool = True) -> Figure:
     """The ensemble's median and bands against the documented record, four panels."""
     sc = result.scenario
     start, end = sc.start, sc.end
@@ -45,8 +42,8 @@ def timeline_figure(result, record: bool = True) -> plt.Figure:
         from calibration import load_episodes, load_record, load_tallies
         rec = _series(load_record(), start, end, None)
         tallies, episodes = load_tallies(), load_episodes()
-    fig, axes = plt.subplots(4, 1, figsize=(12, 13), sharex=True, layout="constrained",
-                             gridspec_kw={"height_ratios": [1.3, 1, 1, 0.9]})
+    fig = Figure(figsize=(12, 13), layout="constrained")  # bare: no pyplot, no backend switch
+    axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1, 0.9]})
     for ax, (key, label, cumulative) in zip(axes, PANELS):
         b = bands(sims[key])
         ax.fill_between(dates, b[0.05], b[0.95], color=SIM_COLOUR, alpha=0.15, lw=0,
@@ -106,11 +103,11 @@ def load_record_deaths(start, end) -> list[tuple[pd.Timestamp, int]]:
 
 def compare_figure(results: dict[str, object], metrics=("attacks", "us_killed",
                                                           "strike_rounds",
-                                                          "days_at_rung5plus")) -> plt.Figure:
+                                                          "days_at_rung5plus")) -> Figure:
     """Distributions of per-replicate outcomes by scenario (box plots), first = reference."""
     names = list(results)[::-1]  # the reference on top
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 2.2 + 0.4 * len(names)),
-                             layout="constrained")
+    fig = Figure(figsize=(3.4 * len(metrics), 2.2 + 0.4 * len(names)), layout="constrained")
+    axes = fig.subplots(1, len(metrics))
     for ax, metric in zip(np.atleast_1d(axes), metrics):
         data = [results[n].summary[metric].to_numpy(float) for n in names]
         ax.boxplot(data, orientation="horizontal", tick_labels=names, showfliers=False, widths=0.6,
