@@ -42,6 +42,7 @@ def timeline_figure(result, record: bool = True) -> Figure:
         from calibration import load_episodes, load_record, load_tallies
         rec = _series(load_record(), start, end, None)
         tallies, episodes = load_tallies(), load_episodes()
+        episodes = episodes[(episodes["end"] >= start) & (episodes["start"] <= end)]
     fig = Figure(figsize=(12, 13), layout="constrained")  # bare: no pyplot, no backend switch
     axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1, 0.9]})
     for ax, (key, label, cumulative) in zip(axes, PANELS):
