@@ -1,0 +1,167 @@
+"""Calibrating the escalation model: ABC-SMC of its parameters on the documented record.
+
+What lives here: :func:`calibrate` (one rule, or several for model choice) and
+:func:`synthetic_observation` (the target values of one run with known parameters: a
+synthetic record for parameter recovery). It wires the scenario, the targets
+(``calibration.targets``), the priors (``calibration.priors``), the batch-engine simulator
+(``calibration.simulator``) and the algorithm (``calibration.smc``) together and returns a
+:class:`calibration.posterior.Posterior`. What does not: files, reports, the CLI.
+
+Defaults: 500 particles, a budget of 50,000 simulations of the 2019-10-01..2024-12-31
+window (about 5 minutes with ``--workers 2`` on a shared 2-core machine; see the README),
+tolerance at the median of the previous generation's distances.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from calibration import targets as tg
+from calibration.posterior import Posterior
+from calibration.priors import model_for, tie_ratios
+from calibration.simulator import EngineSimulator, make_mapper
+from calibration.smc import SMCResult, abc_smc
+from sim.errors import InputError
+
+DEFAULT_POPULATION = 500
+DEFAULT_BUDGET = 50_000
+DEFAULT_CHUNK = 1000
+#: Replicate indices of synthetic records start here, far from the calibration's own runs
+#: (0, 1, 2, ...), so a synthetic record shares no random numbers with the particles.
+SYNTHETIC_REPLICATE = 10 ** 9
+
+
+def parse_until(until, scenario) -> pd.Timestamp | None:
+    """``--until`` as a date inside the scenario's window (None: the whole window)."""
+    if until is None or until == "":
+        return None
+    try:
+        day = pd.Timestamp(str(until))
+    except (ValueError, TypeError):
+        raise InputError(None, "--until", f"{until!r} is not a date (YYYY-MM-DD)") from None
+    if pd.isna(day) or day.normalize() != day:
+        raise InputError(None, "--until", f"{until!r} is not a date (YYYY-MM-DD)")
+    if not scenario.start + pd.Timedelta(days=180) <= day <= scenario.end:
+        raise InputError(None, "--until", f"{day:%Y-%m-%d} is outside "
+                                          f"{scenario.start + pd.Timedelta(days=180):%Y-%m-%d}"
+                                          f"..{scenario.end:%Y-%m-%d} (at least 180 days of "
+                                          "record are needed to fit)")
+    return day
+
+
+def fit_targets(scenario, until: pd.Timestamp | None, tallies=None,
+                model_choice: bool = False) -> list[tg.Target]:
+    """The fitted targets over the scenario's window, restricted to days up to ``until``;
+    with ``model_choice`` also :data:`calibration.targets.MODEL_CHOICE_TARGETS`."""
+    start = scenario.start.strftime("%Y-%m-%d")
+    end = scenario.end.strftime("%Y-%m-%d")
+    every = tg.restrict(tg.default_targets(tallies, start, end), until)
+    extra = tg.MODEL_CHOICE_TARGETS if model_choice else ()
+    return [t for t in every if t.fit or t.name in extra]
+
+
+def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
+              population: int = DEFAULT_POPULATION, budget: int = DEFAULT_BUDGET,
+              seed: int | None = None, workers: int = 1, scheduler: str | None = None,
+              progress: bool = False, record: pd.DataFrame | None = None,
+              tallies: pd.DataFrame | None = None, observed: np.ndarray | None = None,
+              chunk: int = DEFAULT_CHUNK, alpha: float = 0.5, min_acceptance: float = 0.01
+              ) -> Posterior:
+    """ABC-SMC of the model's parameters against the record (or a synthetic ``observed``).
+
+    Args:
+        scenario: a loaded :class:`sim.scenario.Scenario` (its shocks and defaults).
+        rules: the deterrence rule to fit (default: the scenario's), or several for ABC
+            model choice (Toni et al. 2009): the posterior then weighs the rules too.
+        until: fit only the record up to this date (simulating up to it).
+        seed: seeds the proposals and keys the runs (default: the scenario's seed).
+        observed: target values to fit instead of the record's (parameter recovery).
+    """
+    until = parse_until(until, scenario)
+    rules = [scenario.params.us.rule] if rules is None else (
+        [rules] if isinstance(rules, str) else list(rules))
+    if not rules:
+        raise InputError(None, "--rule", "no rule to fit")
+    models = [model_for(r) for r in rules]
+    seed = scenario.seed if seed is None else int(seed)
+    end = until if until is not None else scenario.end
+    targets = fit_targets(scenario, until, tallies, model_choice=len(rules) > 1)
+    if observed is None:
+        observed = tg.observed(targets, record, scenario.start, scenario.end)
+    observed = np.asarray(observed, dtype=float)
+    if observed.shape != (len(targets),):
+        raise ValueError(f"observed has shape {observed.shape}, expected ({len(targets)},)")
+    sim = EngineSimulator(scenario.params, scenario.start, end, seed, models, targets)
+    floor = np.array([tg.SCALE_FLOOR[t.transform] for t in targets])
+    t0 = time.perf_counter()
+    with make_mapper(workers, scheduler) as mapper:
+        res = abc_smc(models, sim, observed, population=population, budget=budget,
+                      alpha=alpha, seed=seed, transform=lambda x: tg.transform(targets, x),
+                      scale_floor=floor, mapper=mapper, chunk=chunk, progress=progress,
+                      min_acceptance=min_acceptance)
+    runtime = time.perf_counter() - t0
+    return to_posterior(res, targets, scenario, until, tie_ratios(), runtime,
+                        workers=workers, scheduler=scheduler)
+
+
+def to_posterior(res: SMCResult, targets: list[tg.Target], scenario, until, ratios,
+                 runtime: float, **extra) -> Posterior:
+    """An SMC result as a :class:`Posterior` (particles table and metadata)."""
+    rules = [m.name for m in res.models]
+    names = [p.name for p in res.parameters]
+    frames = []
+    for pop in res.populations:
+        frame = pd.DataFrame({
+            "generation": pop.generation, "particle": np.arange(len(pop.weight)),
+            "rule": np.array(rules, dtype=object)[pop.model], "weight": pop.weight,
+            "distance": pop.distance})
+        for i, n in enumerate(names):
+            frame[n] = pop.theta[:, i]
+        for i, t in enumerate(targets):
+            frame[f"target:{t.name}"] = pop.summaries[:, i]
+        frames.append(frame)
+    gens = [dict(generation=p.generation, epsilon=p.epsilon, simulations=p.simulations,
+                 acceptance=p.acceptance, ess=p.ess(),
+                 rule_probabilities=dict(zip(rules, p.model_probabilities(len(rules))
+                                             .tolist())),
+                 median_distance=float(np.median(p.distance)), seconds=round(p.seconds, 1),
+                 r2=(dict(zip([q.name for q in res.models[0].parameters], p.r2.round(3)
+                              .tolist())) if p.r2 is not None else None))
+            for p in res.populations]
+    meta = dict(
+        rules=rules,
+        parameters=[dict(name=p.name, dist=p.dist, args=list(p.args), log=p.on_log, doc=p.doc)
+                    for p in res.parameters],
+        rule_parameters={m.name: [p.name for p in m.parameters] for m in res.models},
+        targets=[dict(name=t.name, start=t.start, end=t.end, informs=t.informs,
+                      description=t.description, transform=t.transform) for t in targets],
+        observed=res.observed.tolist(), generations=gens, seed=res.seed,
+        until=until.strftime("%Y-%m-%d") if until is not None else None,
+        scenario=dict(name=scenario.name, path=scenario.path,
+                      start=scenario.start.strftime("%Y-%m-%d"),
+                      end=scenario.end.strftime("%Y-%m-%d")),
+        simulations=res.simulations, stopped=res.stopped, settings=res.settings,
+        runtime_s=round(runtime, 1), ratios=ratios, **extra)
+    return Posterior(pd.concat(frames, ignore_index=True), meta)
+
+
+def synthetic_observation(scenario, rule: str, truth: dict[str, float], *, until=None,
+                          seed: int | None = None, replicate: int = 0,
+                          tallies: pd.DataFrame | None = None) -> np.ndarray:
+    """The fitted targets of one run with parameters ``truth``: a synthetic record.
+
+    Tallies are replaced by the run's own counts over the same periods and scopes, and the
+    record targets are computed from the run's events by the same code as on the record.
+    """
+    until = parse_until(until, scenario)
+    model = model_for(rule)
+    seed = scenario.seed if seed is None else int(seed)
+    targets = fit_targets(scenario, until, tallies)
+    sim = EngineSimulator(scenario.params, scenario.start,
+                          until if until is not None else scenario.end, seed, [model], targets)
+    theta = np.array([[truth[p.name] for p in model.parameters]])
+    return sim(0, theta, np.array([SYNTHETIC_REPLICATE + replicate]))[0]

@@ -1,0 +1,101 @@
+"""The parameters calibration fits, their priors, and how a fitted value becomes overrides.
+
+What lives here: :data:`SHARED` (the parameters every rule's calibration fits), the trigger
+parameters of each deterrence rule (:data:`RULE_PARAMETERS`), :func:`model_for` (the
+:class:`calibration.smc.Model` of one rule) and :func:`expand` (fitted values -> the dotted
+paths the batch engine overrides, ties included). What does not: the algorithm
+(``calibration.smc``), the targets (``calibration.targets``).
+
+Every prior is a named SciPy distribution whose support lies inside the bounds that
+``sim.params`` (or the rule's ``parameters``) declares for the path; a test checks it.
+The ranges are wide on purpose: from "the default is ten times too small" to "ten times too
+large" for scales, and the whole plausible range for weights.
+
+Ties: the three weapons' lethal probabilities are fitted as one number, the rocket's, with
+the drone's and the ballistic missile's kept at their ratios to it in
+``sim.params.WEAPON_DEFAULTS`` (0.008 and 0.02 to 0.012): the record's five lethal attacks
+(three rocket, two drone) cannot tell the weapons apart.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from calibration.smc import Model, Parameter
+from sim.params import WEAPON_DEFAULTS, WEAPON_KEYS
+from sim.rules import REGISTRY
+
+#: The shared parameters, in the order reports list them.
+SHARED: tuple[Parameter, ...] = (
+    Parameter("militias.attack_rate_scale", "loguniform", (0.1, 10.0),
+              doc="every faction's base attack rate, times this"),
+    Parameter("iran.escalate_multiplier", "loguniform", (1.0, 30.0),
+              doc="attack-rate multiplier when Iran says escalate"),
+    Parameter("militias.fear_weight", "uniform", (0.0, 5.0),
+              doc="log attack rate lost per unit fear (deterrence)"),
+    Parameter("militias.grievance_weight", "uniform", (0.0, 5.0),
+              doc="log attack rate gained per unit grievance (provocation)"),
+    Parameter("us.harm_per_killed", "uniform", (0.0, 60.0),
+              doc="harm the U.S. ledger books per U.S./coalition death"),
+    Parameter("weapons.rocket.lethal_probability", "loguniform", (0.001, 0.1),
+              doc="chance an attack that gets through kills (drone and missile tied)"),
+)
+
+#: Each rule's trigger parameters (``us.<name>``); other rule parameters stay at defaults.
+RULE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
+    "threshold": (Parameter("us.level", "uniform", (1.0, 60.0),
+                            doc="decayed harm that triggers a strike round"),),
+    "proportional": (Parameter("us.level", "uniform", (1.0, 60.0),
+                               doc="decayed harm that triggers a strike round"),),
+    "escalatory": (Parameter("us.level", "uniform", (1.0, 60.0),
+                             doc="decayed harm that triggers a strike round"),),
+    "decapitation": (Parameter("us.level", "uniform", (1.0, 60.0),
+                               doc="decayed harm that triggers a strike round"),),
+    "tit_for_tat": (Parameter("us.respond_probability", "loguniform", (0.005, 1.0),
+                              doc="chance an attack day is answered"),),
+    "red_line": (Parameter("us.deaths", "uniform", (1.0, 5.0),
+                           doc="deaths since the last strike that cross the line"),
+                 Parameter("us.wounded", "loguniform", (1.0, 300.0),
+                           doc="wounded since the last strike that cross the line"),),
+    "restraint": (),
+}
+
+def rule_parameters(rule: str) -> tuple[Parameter, ...]:
+    """The fitted trigger parameters of a rule (a registered rule without an entry here is
+    fitted on the shared parameters only, its own at their defaults)."""
+    if rule not in REGISTRY:
+        from sim.rules import make_rule
+        make_rule(rule, where="--rule")   # raises the one-line "unknown rule" error
+    return RULE_PARAMETERS.get(rule, ())
+
+
+def model_for(rule: str) -> Model:
+    """The calibration model of one rule: shared parameters, then the rule's."""
+    return Model(rule, SHARED + rule_parameters(rule))
+
+
+def tie_ratios() -> dict[str, dict[str, float]]:
+    """For each fitted path with ties: tied path -> ratio to the fitted value.
+
+    The ratios are those of ``sim.params.WEAPON_DEFAULTS`` whatever the scenario says, so a
+    calibration does not depend on the parameter file an earlier calibration wrote (which
+    rounds them).
+    """
+    lead = WEAPON_DEFAULTS["rocket"]["lethal_probability"]
+    return {"weapons.rocket.lethal_probability": {
+        f"weapons.{w}.lethal_probability": WEAPON_DEFAULTS[w]["lethal_probability"] / lead
+        for w in WEAPON_KEYS if w != "rocket"}}
+
+
+def expand(values: Mapping[str, np.ndarray], ratios: Mapping[str, Mapping[str, float]]
+           ) -> dict[str, np.ndarray]:
+    """Fitted values by path -> engine overrides by path, tied paths added (they are
+    probabilities: clipped to [0, 1])."""
+    out = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+    for lead, tied in ratios.items():
+        if lead in out:
+            for path, ratio in tied.items():
+                out[path] = np.clip(out[lead] * ratio, 0.0, 1.0)
+    return out

@@ -1,0 +1,95 @@
+"""Parameter recovery: calibrate on a synthetic record made with known parameters, and check
+the truth lies inside the posterior.
+
+The fast test (default suite) fits one synthetic record of the first 45 months with a small
+budget. The slow mode (``--runslow``) repeats it on the whole window with truths drawn from
+the prior, and reports the coverage of the posterior's 50% and 90% central intervals: about
+50% and 90% of truths should fall inside them (ABC with a tolerance above zero errs on the
+wide side, so coverage above nominal is expected; far below it would mean a biased fit).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration.fit import calibrate, synthetic_observation
+from calibration.priors import model_for
+from calibration.smc import weighted_quantile
+from sim.scenario import load_scenario
+
+TRUTH = {
+    "militias.attack_rate_scale": 1.5, "iran.escalate_multiplier": 5.0,
+    "militias.fear_weight": 1.5, "militias.grievance_weight": 1.0,
+    "us.harm_per_killed": 20.0, "weapons.rocket.lethal_probability": 0.02, "us.level": 12.0,
+}
+
+
+def truth_quantiles(post, truth: dict[str, float]) -> dict[str, float]:
+    """Where each true value falls in its marginal posterior (weighted CDF, 0..1)."""
+    frame = post.of_rule()
+    w = frame["weight"].to_numpy()
+    out = {}
+    for name, v in truth.items():
+        x = frame[name].to_numpy()
+        out[name] = float(np.sum(w * (x < v)) + 0.5 * np.sum(w * (x == v)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario("scenarios/history.toml")
+
+
+def test_recovery_fast(scenario):
+    until = "2023-06-30"
+    obs = synthetic_observation(scenario, "threshold", TRUTH, until=until, seed=21)
+    post = calibrate(scenario, "threshold", until=until, observed=obs, population=100,
+                     budget=4000, seed=21, chunk=500)
+    summary = post.summary().set_index("parameter")
+    for name, v in TRUTH.items():
+        assert summary.loc[name, "q05"] <= v <= summary.loc[name, "q95"], (name, v)
+    # the data inform the attack rate: the posterior is much narrower than the prior
+    prior = model_for("threshold").parameters[0]
+    assert prior.name == "militias.attack_rate_scale"
+    width = np.log(summary.loc[prior.name, "q95"] / summary.loc[prior.name, "q05"])
+    prior_width = np.log(prior.prior.ppf(0.95) / prior.prior.ppf(0.05))
+    assert width < 0.6 * prior_width
+
+
+@pytest.mark.slow
+def test_recovery_coverage(scenario):
+    """Repeated recovery with truths drawn from the prior; prints the coverage table."""
+    repeats = int(os.environ.get("ESCALATION_RECOVERY_REPEATS", "20"))
+    budget = int(os.environ.get("ESCALATION_RECOVERY_BUDGET", "8000"))
+    workers = int(os.environ.get("ESCALATION_RECOVERY_WORKERS", "2"))
+    model = model_for("threshold")
+    rng = np.random.default_rng(2024)
+    rows = []
+    for k in range(repeats):
+        truth = {p.name: float(p.sample(rng, 1)[0]) for p in model.parameters}
+        obs = synthetic_observation(scenario, "threshold", truth, seed=100 + k, replicate=k)
+        post = calibrate(scenario, "threshold", observed=obs, population=300, budget=budget,
+                         seed=100 + k, workers=workers)
+        for name, u in truth_quantiles(post, truth).items():
+            rows.append(dict(repeat=k, parameter=name, truth=truth[name], quantile=u))
+    table = pd.DataFrame(rows)
+    table["in50"] = (table["quantile"] >= 0.25) & (table["quantile"] <= 0.75)
+    table["in90"] = (table["quantile"] >= 0.05) & (table["quantile"] <= 0.95)
+    by_param = table.groupby("parameter")[["in50", "in90"]].mean()
+    overall = table[["in50", "in90"]].mean()
+    report = (f"\nParameter recovery: {repeats} synthetic records, budget {budget}\n"
+              f"{by_param.to_string(float_format=lambda v: f'{v:.2f}')}\n"
+              f"overall: 50% interval {overall['in50']:.2f}, 90% interval "
+              f"{overall['in90']:.2f}\n")
+    print(report)
+    out = os.environ.get("ESCALATION_RECOVERY_OUT")
+    if out:
+        table.to_csv(out, index=False)
+        with open(out.rsplit(".", 1)[0] + ".txt", "w") as handle:
+            handle.write(report)
+    assert overall["in90"] >= 0.8
+    assert overall["in50"] >= 0.35

@@ -1,0 +1,107 @@
+"""Validation: coverage flags, the CRPS, out-of-sample scores and the command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from calibration import targets as tg
+from calibration.validate import coverage, crps_sample, month_edges
+from sim.cli import main as cli
+
+
+def _target(name, observed=None, high=None):
+    return tg.Target(name, "count", "2020-01-01", "2020-12-31", "attacks", observed=observed,
+                     observed_high=high)
+
+
+def test_coverage_flags_a_target_outside_the_band():
+    sims = np.column_stack([np.arange(100.0), np.arange(100.0), np.arange(100.0)])
+    targets = [_target("inside"), _target("outside"), _target("tally", 120.0, 200.0)]
+    table = coverage(targets, np.array([50.0, 150.0, 120.0]), sims)
+    assert table["inside"].tolist() == [True, False, False]
+    assert table.loc[1, "percentile"] == 1.0
+    # a tally whose published range reaches into the band counts as inside
+    table = coverage([_target("tally", 90.0, 130.0)], np.array([110.0]), sims[:, :1])
+    assert table["inside"].tolist() == [True]
+
+
+def test_coverage_marks_out_of_sample_targets():
+    later = tg.Target("later", "count", "2021-01-01", "2021-12-31", "attacks")
+    table = coverage([_target("early"), later], np.array([1.0, 1.0]), np.ones((10, 2)),
+                     until="2020-12-31")
+    assert table["sample"].tolist() == ["in", "out"]
+
+
+def test_crps_of_a_point_forecast_is_the_absolute_error():
+    assert crps_sample(np.full(50, 3.0), [5.0]) == pytest.approx([2.0])
+
+
+def test_crps_matches_the_normal_closed_form():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 2.0, 200_000)
+    y = 1.0
+    z = y / 2.0
+    exact = 2.0 * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
+    assert crps_sample(x, [y])[0] == pytest.approx(exact, rel=0.01)
+
+
+def test_crps_is_proper_a_sharper_right_forecast_scores_better():
+    rng = np.random.default_rng(1)
+    y = rng.poisson(4.0, 200)
+    right = rng.poisson(4.0, (4000, 1)) * np.ones((1, 200))
+    wrong = rng.poisson(8.0, (4000, 1)) * np.ones((1, 200))
+    assert crps_sample(right, y).mean() < crps_sample(wrong, y).mean()
+
+
+def test_month_edges():
+    months = month_edges(pd.Timestamp("2023-06-30"), pd.Timestamp("2023-09-15"))
+    assert [(f"{a:%m-%d}", f"{b:%m-%d}") for a, b in months] == [
+        ("07-01", "07-31"), ("08-01", "08-31"), ("09-01", "09-15")]
+    assert month_edges(pd.Timestamp("2023-06-15"), pd.Timestamp("2023-07-02"))[0][0] == \
+        pd.Timestamp("2023-06-16")
+
+
+@pytest.fixture(scope="module")
+def posterior_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cal")
+    assert cli(["calibrate", "--until", "2020-06-30", "--budget", "240", "--population", "60",
+                "--seed", "4", "--out", str(folder)]) == 0
+    return folder
+
+
+def test_validate_command_scores_out_of_sample(posterior_dir, tmp_path, capsys):
+    out = tmp_path / "val"
+    code = cli(["validate", "--posterior", str(posterior_dir), "--until", "2020-06-30",
+                "--replicates", "20", "--out", str(out)])
+    assert code == 0
+    for name in ("validation.md", "coverage.csv", "scores.csv", "scores_mean.csv", "ppc.png",
+                 "coverage.png", "forecast.png", "manifest.json"):
+        assert (out / name).is_file(), name
+    means = pd.read_csv(out / "scores_mean.csv")
+    assert set(means["series"]) == {"strike_rounds_monthly", "attack_tallies"}
+    assert np.isfinite(means[["crps_model", "crps_poisson", "crps_hawkes"]].to_numpy()).all()
+    cov = pd.read_csv(out / "coverage.csv")
+    assert {"out", "in"} == set(cov["sample"])
+    printed = capsys.readouterr().out
+    assert "coverage: the record is inside the 90% band" in printed
+
+
+@pytest.mark.parametrize("argv", [
+    ["--until", "2020-04-30"],                 # earlier than the posterior's own until
+    ["--until", "not-a-date"],
+    ["--replicates", "3"],
+])
+def test_validate_bad_input_exits_2_with_one_line(posterior_dir, argv, tmp_path, capsys):
+    out = tmp_path / "val"
+    code = cli(["validate", "--posterior", str(posterior_dir), *argv, "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("escalation validate:")
+    assert not out.exists()
+
+
+def test_validate_without_a_posterior_exits_2(tmp_path, capsys):
+    code = cli(["validate", "--posterior", str(tmp_path / "missing")])
+    assert code == 2 and "no such calibration folder" in capsys.readouterr().err
