@@ -31,6 +31,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.scenario import load_scenario
+
 from sim.rules import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +42,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 SERVER_START_S = 120
 UI_TIMEOUT_MS = 90_000
+
+#: The threshold level history.toml runs with (calibrated.toml's value), where sliders start.
+HISTORY_LEVEL = float(load_scenario(Path(__file__).resolve().parents[2] / "scenarios"
+                                    / "history.toml").params.us.rule_params.get("level", 12.0))
 
 
 # --- Fast tests: the model and the component tree, no browser ---------------------------------
@@ -89,7 +95,13 @@ def test_sliders_keep_to_the_registry_bounds(app):
             assert slider.min == lo and lo <= slider.max <= hi
             assert slider.min <= slider.value <= slider.max
             assert 0 < slider.step <= (slider.max - slider.min)
-            assert app.slider_value(rule, key.split(app.SEP)[1], slider.value) == default
+            # A slider starts at the scenario's value (history sets the calibrated threshold
+            # level), else at the rule's default.
+            name = key.split(app.SEP)[1]
+            given = model.scenario.params.us.rule_params if (
+                model.scenario.params.us.rule == rule) else {}
+            expected = float(given.get(name, default))
+            assert app.slider_value(rule, name, slider.value) == pytest.approx(expected)
 
 
 def test_replayed_scenarios_say_the_rule_is_not_consulted(app):
@@ -143,7 +155,7 @@ def test_page_steps_runs_and_applies_a_slider(app):
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert "day 7 of 1919" in status()            # render interval: a week per click
     level = [w for w in rc.find(v.Slider).widgets if w.label == "threshold: level"]
-    assert len(level) == 1 and level[0].v_model == 12.0
+    assert len(level) == 1 and level[0].v_model == pytest.approx(HISTORY_LEVEL)
     level[0].v_model = 6.0
     rc.find(v.Btn, children=["Reset"]).widget.click()
     assert "day 0 of 1919" in status() and "level = 6" in status()
@@ -263,15 +275,16 @@ def test_page_in_chromium(served_page, tmp_path):
             before = page.evaluate(HASH_IMAGES)
             page.screenshot(path=shots / "page_start.png", full_page=True)
 
-            # Move the threshold rule's level slider from 12 to about 6: click its track an
-            # eighth of the way along (0-48), as a user would.
+            # Move the threshold rule's level slider from history's (calibrated) value to
+            # about 6: click its track an eighth of the way along (0-48), as a user would.
             slider = page.get_by_role("slider", name="threshold: level")
-            expect(slider).to_have_attribute("aria-valuenow", "12")
+            start_level = slider.get_attribute("aria-valuenow")
+            assert abs(float(start_level) - HISTORY_LEVEL) <= 0.2, start_level
             track = slider.locator("xpath=ancestor::div[contains(@class, 'v-slider')][1]")
             track.scroll_into_view_if_needed()
             box = track.bounding_box()
             page.mouse.click(box["x"] + box["width"] / 8, box["y"] + box["height"] / 2)
-            expect(slider).not_to_have_attribute("aria-valuenow", "12")
+            expect(slider).not_to_have_attribute("aria-valuenow", start_level)
             level = float(slider.get_attribute("aria-valuenow"))
             assert 4 <= level <= 8, level
             page.get_by_role("button", name="Reset").click()

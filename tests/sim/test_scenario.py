@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tomllib
 import math
 from pathlib import Path
 
@@ -27,7 +28,10 @@ from sim.scenario import Scenario, load_scenario, parse_set, scenario_from_dict
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 HISTORY = SCENARIOS / "history.toml"
-SCENARIO_FILES = sorted(SCENARIOS.glob("*.toml"))
+#: calibrated.toml is a parameter file (what `escalation calibrate` fitted), not a scenario:
+#: history.toml extends it.
+PARAMETER_FILES = {"calibrated"}
+SCENARIO_FILES = sorted(p for p in SCENARIOS.glob("*.toml") if p.stem not in PARAMETER_FILES)
 
 
 def assert_input_error(err: InputError, file: str, field: str | None, *fragments: str) -> None:
@@ -90,8 +94,17 @@ def test_history_is_the_documented_window_with_its_shocks():
     # Every actor decides for itself.
     assert sc.params.replay.force == [] and sc.params.replay.remove == []
     assert sc.params.replay.add == []
-    # Values not in the file are the declared defaults.
-    assert sc.params.iraq == IraqParams() and sc.params.militias == MilitiaCommon()
+    # Values in neither history.toml nor calibrated.toml are the declared defaults.
+    assert sc.params.iraq == IraqParams()
+    calibrated = tomllib.loads((SCENARIOS / "calibrated.toml").read_text())
+    assert sc.params.militias == MilitiaCommon(**calibrated["militias"])
+    assert sc.params.us.rule_params == {"level": calibrated["us"]["level"]}
+
+
+def test_calibrated_file_holds_parameters_only():
+    calibrated = tomllib.loads((SCENARIOS / "calibrated.toml").read_text())
+    assert not {"name", "start", "end", "seed", "shocks", "replay"} & set(calibrated)
+    assert 'extends = "calibrated.toml"' in HISTORY.read_text()
 
 
 def test_history_cites_a_source_next_to_each_shock():
@@ -112,9 +125,11 @@ def _whatif(name: str) -> Scenario:
 def test_whatif_rules(name, rule):
     sc = _whatif(name)
     assert sc.params.us.rule == rule
-    assert sc.params.us.rule_params == {}
-    # Everything else comes from history.
     history = load_scenario(HISTORY)
+    # Rule parameters are inherited only while the rule stays history's.
+    same_rule = rule == history.params.us.rule
+    assert sc.params.us.rule_params == (history.params.us.rule_params if same_rule else {})
+    # Everything else comes from history.
     assert (sc.start, sc.end, sc.seed) == (history.start, history.end, history.seed)
     assert sc.params.shocks == history.params.shocks
 
@@ -296,7 +311,8 @@ def test_set_overrides(tmp_path):
     assert str(sc.end.date()) == "2021-12-31" and sc.seed == 5 and p.iraq.restraint == 0.8
     # Shocks after the end are kept (they do not happen in this shorter run).
     assert len(p.shocks) == 2
-    assert sc.resolved["us"] == {"rule": "red_line", "deaths": 2.0, "lag_days": 5}
+    assert {"rule": "red_line", "deaths": 2.0, "lag_days": 5}.items() <= sc.resolved["us"].items()
+    assert "level" not in sc.resolved["us"]   # the threshold rule's parameter was dropped
     assert sc.resolved["end"] == "2021-12-31"
 
 
