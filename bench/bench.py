@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HISTORY = ROOT / "scenarios" / "history.toml"
 
 FULL = dict(mesa_runs=3, batch_sizes=(1, 100, 1000, 10000), sweep_runs=10_000,
-            memory_runs=(20_000, 100_000), end=None)
+            sweep_repeats=2, memory_runs=(20_000, 100_000), end=None)
 QUICK = dict(mesa_runs=1, batch_sizes=(1, 10, 100, 400), sweep_runs=2_000,
-             memory_runs=(2_000, 10_000), end="2019-12-29")
+             sweep_repeats=1, memory_runs=(2_000, 10_000), end="2019-12-29")
 PROJECT_TO = 1_000_000
 
 
@@ -77,21 +77,26 @@ def run(quick: bool = False, out=print) -> int:
     out("")
 
     # 3: a sweep with 1 and 2 workers
+    import pyarrow.parquet as pq
     with tempfile.TemporaryDirectory(prefix="escalation-bench-") as tmp:
         walls, cpus, tables = {}, {}, {}
-        for workers in (1, 2):
-            res = _sweep(cfg["sweep_runs"], workers, Path(tmp) / f"w{workers}", cfg["end"])
-            walls[workers] = res.manifest["timings"]["run_wall_s"]
-            cpus[workers] = res.manifest["timings"]["chunk_cpu_s"]
-            import pyarrow.parquet as pq
-            tables[workers] = pq.read_table(res.table_path).drop(["git_commit"])
+        for repeat in range(cfg["sweep_repeats"]):      # best of the repeats, per workers
+            for workers in (1, 2):
+                res = _sweep(cfg["sweep_runs"], workers, Path(tmp) / f"w{workers}-{repeat}",
+                             cfg["end"])
+                t = res.manifest["timings"]
+                if t["run_wall_s"] < walls.get(workers, float("inf")):
+                    walls[workers], cpus[workers] = t["run_wall_s"], t["chunk_cpu_s"]
+                tables[workers] = pq.read_table(res.table_path).drop(["git_commit"])
         same = tables[1].equals(tables[2])
     n = cfg["sweep_runs"]
     out(f"A {n:,}-run sweep (grid over us.level x replicates, history window, chunks of "
-        f"{_chunk(n):,} runs)")
-    out(_table(("workers", "wall s", "runs per s", "speed-up", "worker CPU s", "CPU / (wall x workers)"),
-               [(str(w), f"{walls[w]:.1f}", f"{n / walls[w]:,.0f}", f"{walls[1] / walls[w]:.2f}x",
-                 f"{cpus[w]:.1f}", f"{cpus[w] / (walls[w] * w):.0%}") for w in (1, 2)]))
+        f"{_chunk(n):,} runs; best of {cfg['sweep_repeats']})")
+    header = ("workers", "wall s", "runs per s", "speed-up", "worker CPU s",
+              "CPU / (wall x workers)")
+    out(_table(header, [(str(w), f"{walls[w]:.1f}", f"{n / walls[w]:,.0f}",
+                         f"{walls[1] / walls[w]:.2f}x", f"{cpus[w]:.1f}",
+                         f"{cpus[w] / (walls[w] * w):.0%}") for w in (1, 2)]))
     target = "" if quick else (f" (target < 15 s on 2 cores: "
                                f"{'met' if walls[2] < 15 else 'NOT met'})")
     out(f"1 and 2 workers give identical tables: {same}{target}")

@@ -96,18 +96,18 @@ def epsilon_figure(post: Posterior) -> plt.Figure:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
     gg = g[g["generation"] > 0]
     a1.plot(gg["generation"], gg["epsilon"], "o-", color=MODEL_COLOUR, label="tolerance")
-    a1.plot(g["generation"], g["median_distance"], "s--", color="0.4", ms=4,
+    a1.plot(gg["generation"], gg["median_distance"], "s--", color="0.4", ms=4,
             label="median accepted distance")
     a1.set_xlabel("generation")
-    a1.set_ylabel("distance (scaled by the generation's MADs)")
+    a1.set_ylabel("distance (in the generation's scales)")
     a1.set_yscale("log")
     a1.legend(fontsize=8, frameon=False)
     a2.plot(gg["generation"], gg["acceptance"], "o-", color="0.2")
     a2.set_yscale("log")
     a2.set_xlabel("generation")
     a2.set_ylabel("acceptance rate")
-    fig.suptitle("ABC-SMC: tolerance by generation (Prangle's adaptive scales change the "
-                 "distance each generation)", fontsize=9)
+    fig.suptitle("ABC-SMC: tolerance by generation (the distance adapts each generation, so "
+                 "its units change with it)", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -185,7 +185,7 @@ def out_of_sample(series: tg.Series, record: pd.DataFrame, tallies: pd.DataFrame
 
     # Attack tallies after the date.
     att = tallies[tallies["measure"] == "attacks"]
-    after = att[att["start"] > until]
+    after = att[(att["start"] > until) & (att["end"] <= end)]
     before = _non_overlapping(att[att["end"] <= until])
     if len(after) and len(before):
         days_before = ((before["end"] - before["start"]).dt.days + 1).to_numpy()
@@ -200,14 +200,17 @@ def out_of_sample(series: tg.Series, record: pd.DataFrame, tallies: pd.DataFrame
         fits["attack_tallies"] = dict(poisson_rate=pois.rate, hawkes=vars(hawkes),
                                       tallies=before["tally_id"].tolist(),
                                       completeness=completeness, events=len(history))
+        # one set of Hawkes continuations for every tally window
+        paths = hawkes.simulate(history, float(fit_days), float(series.days),
+                                BASELINE_SAMPLES, rng)
         for r in after.itertuples():
             a, b = series.day(r.start), series.day(r.end)
             obs = float(r.count) if pd.isna(r.count_high) else 0.5 * (r.count + r.count_high)
             model = series.window(f"attacks@{r.scope}", a, b)
             ps = pois.sample([b - a + 1], BASELINE_SAMPLES, rng)[:, 0]
             if np.isfinite(completeness):
-                hs = completeness * hawkes.sample_counts(
-                    history, np.array([a, b + 1], float), BASELINE_SAMPLES, rng)[:, 0]
+                hs = completeness * np.array([np.sum((p >= a) & (p < b + 1)) for p in paths],
+                                             dtype=float)
             else:
                 hs = np.full(BASELINE_SAMPLES, np.nan)
             samples = {"model": model, "poisson": ps, "hawkes": hs}

@@ -21,7 +21,8 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", action="store_true",
                    help="finish the sweep in --out: run only the chunks still missing")
     p.add_argument("--chunk-size", type=int, default=None, metavar="N",
-                   help="runs per chunk and batch-engine call (default: up to 2500, at least 4 chunks)")
+                   help="runs per chunk and batch-engine call (default: up to 2500, in at "
+                        "least 4 chunks)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
