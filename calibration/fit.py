@@ -7,8 +7,8 @@ synthetic record for parameter recovery). It wires the scenario, the targets
 (``calibration.simulator``) and the algorithm (``calibration.smc``) together and returns a
 :class:`calibration.posterior.Posterior`. What does not: files, reports, the CLI.
 
-Defaults: 500 particles, a budget of 50,000 simulations of the 2019-10-01..2024-12-31
-window (about 5 minutes with ``--workers 2`` on a shared 2-core machine; see the README),
+Defaults: 500 particles, a budget of 40,000 simulations of the 2019-10-01..2024-12-31
+window (3 to 8 minutes with ``--workers 2`` on a 2-core machine shared with other work),
 tolerance at the median of the previous generation's distances.
 """
 
@@ -28,7 +28,7 @@ from calibration.smc import SMCResult, abc_smc
 from sim.errors import InputError
 
 DEFAULT_POPULATION = 500
-DEFAULT_BUDGET = 50_000
+DEFAULT_BUDGET = 40_000
 DEFAULT_CHUNK = 1000
 #: Replicate indices of synthetic records start here, far from the calibration's own runs
 #: (0, 1, 2, ...), so a synthetic record shares no random numbers with the particles.
