@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,18 +143,29 @@ def manifest(scenario, **extra: Any) -> dict[str, Any]:
     }
 
 
-def write_result(result: RunResult, out: str | os.PathLike, command: str | None = None,
-                 figure: bool = True) -> Path:
-    """Write events.parquet, daily.parquet, summary.csv, manifest.json and timeline.png.
-
-    Everything is written into a temporary folder beside ``out`` and moved into place at the
-    end, so a failure leaves nothing half-written.
-    """
+@contextmanager
+def atomic_folder(out: str | os.PathLike):
+    """Yield a temporary folder beside ``out``; on success it replaces ``out``, on any error
+    it is removed, so a failure leaves nothing half-written."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     tmp.chmod(0o755)
     try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_result(result: RunResult, out: str | os.PathLike, command: str | None = None,
+                 figure: bool = True) -> Path:
+    """Write events.parquet, daily.parquet, summary.csv, manifest.json and timeline.png,
+    all at once or not at all (:func:`atomic_folder`)."""
+    with atomic_folder(out) as tmp:
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.daily.to_parquet(tmp / "daily.parquet", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
@@ -162,10 +174,4 @@ def write_result(result: RunResult, out: str | os.PathLike, command: str | None 
             timeline_figure(result).savefig(tmp / "timeline.png", dpi=130)
         (tmp / "manifest.json").write_text(json.dumps(result.manifest(command), indent=2,
                                                       default=str) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return Path(out)

@@ -7,8 +7,6 @@ Every scenario runs with the same seed, so replicate i of each shares its random
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +49,7 @@ def comparison_table(results: dict, boot: int = 2000, seed: int = 0) -> pd.DataF
 
 def main(args) -> int:
     from sim.plots.ensemble import compare_figure
-    from sim.run import manifest, run
+    from sim.run import atomic_folder, manifest, run
     from sim.scenario import load_scenario
 
     scenarios = [load_scenario(p) for p in args.scenarios]
@@ -62,17 +60,12 @@ def main(args) -> int:
         results[name] = run(sc, replicates=args.replicates, engine=args.engine, seed=seed,
                             progress=True)
     table = comparison_table(results)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    tmp.chmod(0o755)
-    try:
+    with atomic_folder(args.out) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False)
         for name, res in results.items():
             res.summary.assign(scenario=name).to_csv(tmp / f"summary_{_slug(name)}.csv",
                                                      index=False)
-        fig = compare_figure(results)
-        fig.savefig(tmp / "compare.png", dpi=130)
+        compare_figure(results).savefig(tmp / "compare.png", dpi=130)
         man = manifest(scenarios[0], engine=args.engine, seed=seed, replicates=args.replicates,
                        scenarios=[{"name": n, "path": r.scenario.path,
                                    "resolved": r.scenario.resolved}
@@ -80,12 +73,7 @@ def main(args) -> int:
                        command="escalation compare " + " ".join(args.scenarios)
                        + f" --replicates {args.replicates} --seed {seed}")
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    out = Path(args.out)
     show = table[table["metric"].isin(("attacks", "us_killed", "strike_rounds",
                                        "days_at_rung5plus", "us_left_iraq"))]
     with pd.option_context("display.width", 140, "display.max_rows", 200):
