@@ -51,11 +51,12 @@ NEVER = -1
 
 # --- Numbers from uniforms --------------------------------------------------------------------
 
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, cap: int | None = None) -> np.ndarray:
     """Poisson(lam) by inversion of the CDF: one uniform per draw, vectorised.
 
     Most draws in this model are zero (an attack is rare on any one day), so only the draws
-    past P(0) enter the search loop.
+    past P(0) enter the search loop. With ``cap`` the search stops there, giving
+    min(Poisson(lam), cap) without walking a large lam's whole CDF.
     """
     u = np.asarray(u, dtype=float)
     lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
@@ -75,6 +76,8 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
         p[active] *= ll[active] / kk[active]
         cdf[active] += p[active]
         active = active[uu[active] > cdf[active]]
+        if cap is not None:
+            active = active[kk[active] < cap]
         if len(active) == 0:
             break
     k.reshape(-1)[idx] = kk
@@ -342,7 +345,7 @@ def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
         u = s.count_uniforms[t][:, cols]
     else:
         u = rng.uniform(s.keys, t, np.broadcast_to(Slot.ATTACK_COUNT + fs, (s.n, len(fs))))
-    n_att = poisson_from_uniform(u, lam)
+    n_att = poisson_from_uniform(u, lam, cap=int(pm["max_attacks_per_day"].max()))
     if not n_att.any():
         return
     r, j = np.nonzero(n_att)

@@ -58,3 +58,9 @@ def test_directive_restraint_and_leadership():
     assert attack_rate(**args(restraint=1.0, alignment=0.0)) == 0.5 * base
     assert attack_rate(**args(restraint=1.0, alignment=1.0)) > 0.5 * base
     assert attack_rate(**args(leadership=0.5)) == 0.5 * base
+
+
+def test_capped_poisson_equals_min_of_poisson_and_cap():
+    u = np.random.default_rng(2).random(50_000)
+    lam = np.full(u.shape, 4.0)
+    assert (poisson_from_uniform(u, lam, cap=3) == np.minimum(poisson_from_uniform(u, lam), 3)).all()
