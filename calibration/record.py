@@ -35,10 +35,20 @@ WINDOW: tuple[date, date] = (date(2019, 10, 1), date(2024, 12, 31))
 #: 2023-2024 campaign, including the Tower 22 attack in Jordan).
 SCOPES: tuple[str, ...] = ("iraq", "syria", "iraq_syria", "iraq_syria_jordan")
 
+#: How far a reader can trust a row's source (DESIGN.md): an official release (Pentagon,
+#: CENTCOM, State Department, the Iraqi government), a major outlet (AP, Reuters, AFP, ...), a
+#: research tracker (the Washington Institute, ACLED, ISW/CTP, ...) or anything else. A row with
+#: several sources takes the best of them.
+SOURCE_QUALITIES: tuple[str, ...] = ("official", "major_outlet", "tracker", "other")
+
+#: How a tally's source words its count: "19 attacks" (exact), "at least 100" / "more than
+#: 165" (at_least), "fewer than" (at_most), "about 66" / "nearly three dozen" (about).
+BOUNDS: tuple[str, ...] = ("exact", "at_least", "at_most", "about")
+
 #: Columns the record keeps beyond the event schema, in this order after the schema's.
 RECORD_EXTRA_COLUMNS: tuple[str, ...] = (
-    "event_id", "us_wounded_high", "militia_killed_high", "iraqi_killed_high", "estimate",
-    "note",
+    "source_quality", "event_id", "us_wounded_high", "militia_killed_high", "iraqi_killed_high",
+    "estimate", "note",
 )
 
 TARGETS: tuple[str, ...] = ev.MILITIA_ACTORS + ("us", "iraq", "iran")
@@ -183,6 +193,7 @@ class EventRow(_Row):
     estimate: Flag
     description: Text
     source: Required
+    source_quality: Annotated[str, _one_of(SOURCE_QUALITIES)]
     note: Text
 
     @model_validator(mode="after")
@@ -213,6 +224,7 @@ class TallyRow(_Row):
     scope: Annotated[str, _one_of(SCOPES)]
     count: RequiredCount
     count_high: Count
+    bound: Annotated[str, _one_of(BOUNDS)]
     source: Required
     note: Text
 
@@ -370,6 +382,7 @@ def load_record(path: str | Path | None = None) -> pd.DataFrame:
         events[col] = events[col].astype("Int64")
     events["event_id"] = events["event_id"].astype("string")
     events["note"] = events["note"].astype("string")
+    events["source_quality"] = events["source_quality"].astype("string")
     events["estimate"] = events["estimate"].astype(bool)
     contract = list(ev.EVENT_COLUMNS) + list(ev.EXTRA_COLUMNS)
     events = events[contract + list(RECORD_EXTRA_COLUMNS)]

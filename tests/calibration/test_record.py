@@ -21,15 +21,15 @@ EVENT = {
     "us_wounded": "4", "coalition_killed": "0", "militia_killed": "", "iraqi_killed": "",
     "civilian_killed": "", "us_wounded_high": "", "militia_killed_high": "",
     "iraqi_killed_high": "", "estimate": "false", "description": "Rockets on K1",
-    "source": "seed 001", "note": "",
+    "source": "seed 001", "source_quality": "major_outlet", "note": "",
 }
 STRIKE = {**EVENT, "event_id": "e2", "date": "2019-12-29", "actor": "us", "actor_kind": "us",
           "action": "strike", "target": "kataib_hezbollah", "weapon": "air_strike",
           "site": "al_qaim", "intercepted": "", "us_wounded": "", "militia_killed": "25",
           "militia_killed_high": "26", "description": "Strikes on KH"}
 TALLY = {"tally_id": "t1", "start": "2023-10-17", "end": "2024-02-04", "measure": "attacks",
-         "scope": "iraq_syria_jordan", "count": "170", "count_high": "180", "source": "DoD",
-         "note": ""}
+         "scope": "iraq_syria_jordan", "count": "170", "count_high": "180", "bound": "at_least",
+         "source": "DoD", "note": ""}
 FACTION = {"faction": "kataib_hezbollah", "name": "Kataib Hezbollah", "founded": "2007",
            "leaders": "Abu Mahdi al-Muhandis", "fighters_low": "7000", "fighters_high": "10000",
            "weapons": "rocket;drone", "us_designation": "FTO 2009", "in_seeds": "true",
@@ -151,6 +151,8 @@ def test_blank_lines_are_skipped_but_counted(tmp_path):
     ("us_wounded", "2.5", ["non-negative integer"]),
     ("militia_killed", "some", ["non-negative integer"]),
     ("source", "  ", ["must not be empty"]),
+    ("source_quality", "blog", ["not one of official, major_outlet, tracker, other"]),
+    ("source_quality", "", ["not one of"]),
     ("event_id", "", ["must not be empty"]),
 ])
 def test_bad_event_cell(tmp_path, column, value, fragments):
@@ -202,6 +204,7 @@ def test_missing_file(tmp_path):
     ({**TALLY, "count_high": "150"}, "count_high", ["below count"]),
     ({**TALLY, "scope": "region"}, "scope", ["iraq_syria_jordan"]),
     ({**TALLY, "source": ""}, "source", ["must not be empty"]),
+    ({**TALLY, "bound": "roughly"}, "bound", ["exact, at_least, at_most, about"]),
 ])
 def test_bad_tally(tmp_path, row, field, fragments):
     path = write(tmp_path / "tallies.csv", [TALLY, {**row, "tally_id": "t2"}])
@@ -244,5 +247,5 @@ def test_event_row_model_matches_the_file_columns():
     expected = ("event_id,date,actor,actor_kind,action,target,weapon,site,country,intercepted,"
                 "us_killed,us_wounded,coalition_killed,militia_killed,iraqi_killed,"
                 "civilian_killed,us_wounded_high,militia_killed_high,iraqi_killed_high,"
-                "estimate,description,source,note").split(",")
+                "estimate,description,source,source_quality,note").split(",")
     assert list(EventRow.model_fields) == expected

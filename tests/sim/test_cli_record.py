@@ -17,13 +17,13 @@ from sim.plots.style import dodge
 COLUMNS = ("event_id,date,actor,actor_kind,action,target,weapon,site,country,intercepted,"
            "us_killed,us_wounded,coalition_killed,militia_killed,iraqi_killed,civilian_killed,"
            "us_wounded_high,militia_killed_high,iraqi_killed_high,estimate,description,source,"
-           "note").split(",")
+           "source_quality,note").split(",")
 
 
 def event(event_id, date, actor, kind, action, **cells):
     return {**dict.fromkeys(COLUMNS, ""), "event_id": event_id, "date": date, "actor": actor,
             "actor_kind": kind, "action": action, "estimate": "false", "source": "test",
-            **cells}
+            "source_quality": "other", **cells}
 
 
 EVENTS = [
@@ -61,8 +61,9 @@ def data(tmp_path):
     write(folder / "events.csv", EVENTS, COLUMNS)
     write(folder / "tallies.csv", [{
         "tally_id": "t1", "start": "2019-10-01", "end": "2019-12-31", "measure": "attacks",
-        "scope": "iraq", "count": "11", "count_high": "12", "source": "test", "note": ""}],
-        "tally_id,start,end,measure,scope,count,count_high,source,note".split(","))
+        "scope": "iraq", "count": "11", "count_high": "12", "bound": "exact", "source": "test",
+        "note": ""}],
+        "tally_id,start,end,measure,scope,count,count_high,bound,source,note".split(","))
     write(folder / "episodes.csv", [{
         "episode_id": "p1", "start": "2019-12-27", "end": "2020-01-08",
         "label": "Soleimani crisis", "source": "test"}],
