@@ -172,7 +172,12 @@ def draw_overrides(posterior_dir: str | os.PathLike, replicates: int, seed: int,
     paths (the weapons' lethal probabilities) are expanded. A model-choice posterior draws
     from its most probable rule unless ``rule`` says which.
     """
-    post = read(posterior_dir)
+    return draw_from(read(posterior_dir), replicates, seed, rule)
+
+
+def draw_from(post: Posterior, replicates: int, seed: int,
+              rule: str | None = None) -> dict[str, np.ndarray]:
+    """:func:`draw_overrides` of a posterior in memory (e.g. one just fitted)."""
     frame = post.of_rule(rule)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x706F7374]))
     idx = rng.choice(len(frame), size=int(replicates), p=frame["weight"].to_numpy())

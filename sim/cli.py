@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze", "sensitivity indices and response surfaces of a sweep"),
     "calibrate": ("calibrate", "fit the model to the documented record (ABC-SMC)"),
     "validate": ("validate", "posterior predictive checks and out-of-sample scores"),
+    "backtest": ("backtest", "rolling-origin forecasts of the record against baselines"),
     "record": ("record", "the documented 2019-2024 record: summary and timeline"),
     "rules": ("rules", "list the deterrence rules and their parameters"),
     "bench": ("bench", "benchmark the engines and sweeps"),
