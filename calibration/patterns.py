@@ -47,22 +47,26 @@ def daily_max_rung(events: pd.DataFrame, series: tg.Series) -> np.ndarray:
 
 
 def _window(s: tg.Series, name: str, a: str, b: str) -> np.ndarray:
-    return s.window(name, s.day(a), s.day(b))
+    """A count over a fixed period; NaN when the period is not wholly simulated."""
+    d0, d1 = s.day(a), s.day(b)
+    if d0 < 0 or d1 >= s.days:
+        return np.full(s.n, np.nan)
+    return s.window(name, d0, d1)
 
 
 def _spiral(s: tg.Series, rung: np.ndarray) -> np.ndarray:
-    d0, d1 = max(s.day(SPIRAL_WINDOW[0]), 0), min(s.day(SPIRAL_WINDOW[1]), s.days - 1)
-    if d1 < d0:
+    d0, d1 = s.day(SPIRAL_WINDOW[0]), s.day(SPIRAL_WINDOW[1])
+    if d0 < 0 or d1 >= s.days:
         return np.full(s.n, np.nan)
     return (rung[d0:d1 + 1].max(axis=0) >= 6).astype(float)
 
 
 def _dispersion(s: tg.Series, rung: np.ndarray) -> np.ndarray:
+    if s.day(DISPERSION_WINDOW[1]) >= s.days or s.day(DISPERSION_WINDOW[0]) < 0:
+        return np.full(s.n, np.nan)
     months = pd.period_range(DISPERSION_WINDOW[0], DISPERSION_WINDOW[1], freq="M")
     counts = np.array([_window(s, "attacks", str(m.start_time.date()), str(m.end_time.date()))
                        for m in months])           # months x replicates
-    if s.day(DISPERSION_WINDOW[1]) >= s.days or s.day(DISPERSION_WINDOW[0]) < 0:
-        return np.full(s.n, np.nan)
     mean = counts.mean(axis=0)
     var = counts.var(axis=0, ddof=1)
     return np.where(mean > 0, var / np.where(mean > 0, mean, 1.0), np.nan)

@@ -254,6 +254,7 @@ class Validation:
     scores: Scores | None
     until: pd.Timestamp | None
     targets: list[tg.Target]
+    patterns: pd.DataFrame | None = None
 
 
 def validate(posterior_dir, scenario, until=None, replicates: int = DEFAULT_REPLICATES,
@@ -291,5 +292,7 @@ def validate(posterior_dir, scenario, until=None, replicates: int = DEFAULT_REPL
     if until is not None:
         scores = out_of_sample(series, record, tallies, until, scenario.end,
                                seed=int(post.meta["seed"] if seed is None else seed))
+    from calibration.patterns import pattern_table
+    patterns = pattern_table(record, series.events, start, end, series.replicates)
     return Validation(table, series, tg.daily_series(record, start, end), scores, until,
-                      targets)
+                      targets, patterns)

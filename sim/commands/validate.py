@@ -64,6 +64,8 @@ def main(args) -> int:
     tmp = _atomic(out)
     try:
         files = write_validation(v, tmp, str(args.posterior), command)
+        v.patterns.to_csv(tmp / "patterns.csv", index=False, float_format="%.6g")
+        files.append("patterns.csv")
         info = manifest(scenario, command=command, posterior=str(args.posterior),
                         replicates=args.replicates,
                         until=v.until.strftime("%Y-%m-%d") if v.until is not None else None,
@@ -85,6 +87,11 @@ def main(args) -> int:
         print("outside the band:")
         print(outside[["target", "observed", "q05", "median", "q95"]].to_string(
             index=False, float_format=lambda x: f"{x:.3g}"))
+    p = v.patterns
+    print(f"patterns of the record: {int(p['inside'].sum())} of {len(p)} inside the "
+          "ensemble's 90% band")
+    print(p[["pattern", "record", "median", "lo90", "hi90", "inside"]].to_string(
+        index=False, float_format=lambda x: f"{x:.3g}"))
     if v.scores is not None and not v.scores.means.empty:
         print(f"out-of-sample after {v.until:%Y-%m-%d}, mean CRPS (lower is better):")
         print(v.scores.means.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

@@ -96,6 +96,10 @@ def test_validate_command_scores_out_of_sample(posterior_dir, tmp_path, capsys):
     assert {"out", "in"} == set(cov["sample"])
     printed = capsys.readouterr().out
     assert "coverage: the record is inside the 90% band" in printed
+    assert "patterns of the record" in printed
+    patterns = pd.read_csv(out / "patterns.csv").set_index("pattern")
+    assert patterns.loc["spiral_rung6_2019_2020", "record"] == 1     # 2020-01-03, 01-08
+    assert np.isnan(patterns.loc["attacks_2022", "record"])          # outside this window
 
 
 @pytest.mark.parametrize("argv", [
