@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("calibrate", "fit the model to the documented record (ABC-SMC)"),
     "validate": ("validate", "posterior predictive checks and out-of-sample scores"),
     "record": ("record", "the documented 2019-2024 record: summary and timeline"),
+    "import": ("import_", "ACLED or PLOVER/POLECAT event data into the record's format"),
     "rules": ("rules", "list the deterrence rules and their parameters"),
     "bench": ("bench", "benchmark the engines and sweeps"),
     "viz": ("viz", "open the interactive model page (Solara)"),

@@ -1,0 +1,114 @@
+"""PLOVER-coded event data (such as the POLECAT dataset) into the record's format.
+
+PLOVER (Open Event Data Alliance, "PLOVER: Political Language Ontology for Verifiable Event
+Records", draft 0.7b1, https://github.com/openeventdata/PLOVER, PLOVER_MANUAL.tex, chapter
+"JSON Data Fields") names an event's fields ``id``, ``date``, ``source`` (the actor, renamed
+from CAMEO's source), ``recipient``, ``event`` (the category: ASSAULT, ACCUSE, THREATEN,
+SANCTION, RETREAT, COERCE, CONSULT, PROTEST ...; FIGHT and DISAPPROVE in drafts before 0.7),
+``mode`` (how: e.g. aerial, artillery) and ``context``. POLECAT, the public PLOVER-coded
+dataset, ships them as tab-separated columns headed e.g. "Event ID", "Event Date", "Event
+Type", "Event Mode", "Contexts", "Actor Name", "Recipient Name", "Country". Headers are
+matched without regard to case and spacing, and both spellings are accepted
+(:data:`ALIASES`): a flat CSV or TSV export with :data:`REQUIRED` columns is read.
+
+Which categories the record keeps, done by whom to whom, is
+``calibration/data/event_types.csv`` (dataset ``plover``; the ``detail`` column matches the
+mode); actor names are mapped by ``calibration/data/actor_names.csv``. PLOVER's actor order
+is directional (source acts on recipient), so every row reads the actor as the doer. An
+optional ``dead`` (or ``fatalities``) column becomes ``militia_killed`` on a U.S. strike and a
+note elsewhere, as for ACLED.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from calibration.importers.common import (COUNTRIES, ImportResult, event_type_table,
+                                          in_window, lookup, parse_count, parse_date,
+                                          read_rows, record_row, resolve, split_names,
+                                          target_key)
+from sim.errors import InputError
+
+REQUIRED: tuple[str, ...] = ("event_id", "event_date", "event_type", "actor_name",
+                             "recipient_name", "country")
+ALIASES: dict[str, str] = {
+    "id": "event_id", "date": "event_date", "event": "event_type", "event_mode": "mode",
+    "contexts": "context", "actor": "actor_name", "source_name": "actor_name",
+    "recipient": "recipient_name", "event_country": "country", "placename": "location",
+    "fatalities": "dead", "deaths": "dead",
+}
+
+
+def read_plover(path: str | Path) -> ImportResult:
+    """Map a PLOVER/POLECAT export (CSV or TSV) into record rows and unmapped rows.
+
+    Raises:
+        InputError: a missing column, a row of the wrong width, a bad ``event_date`` or
+            ``dead``: ``FILE:LINE`` and the column.
+    """
+    path = Path(path)
+    result = ImportResult("plover")
+    types = event_type_table("plover")
+    known_types = {t.event_type.lower() for t in types}
+    seen: dict[str, int] = {}
+    for line, row in read_rows(path, REQUIRED, ALIASES, "a PLOVER/POLECAT export"):
+        where = f"{path.name}:{line}"
+        day = parse_date(row["event_date"][:10], where, "event_date")
+        dead = parse_count(row.get("dead", ""), where, "dead")
+        ident = row["event_id"]
+        if not ident:
+            raise InputError(where, "event_id", "must not be empty")
+        mode = row.get("mode", "")
+        info = dict(id=ident, date=day.isoformat(), actor=row["actor_name"],
+                    other_side=row["recipient_name"], event_type=row["event_type"],
+                    detail=mode, country=row["country"])
+        if ident in seen:
+            result.skip(line, f"duplicate id: {ident} (line {seen[ident]})", **info)
+            continue
+        seen[ident] = line
+        if not in_window(day):
+            result.skip(line, f"date outside window: {day} is not in 2019-10-01..2024-12-31",
+                        **info)
+            continue
+        country = COUNTRIES.get(row["country"].strip().lower())
+        if country is None:
+            result.skip(line, f"country outside scope: {row['country']!r}", **info)
+            continue
+        if row["event_type"].strip().lower() not in known_types:
+            result.skip(line, f"event type outside scope: {row['event_type']}"
+                              + (f" / {mode}" if mode else ""), **info)
+            continue
+        actors, unknown1 = lookup(split_names(row["actor_name"]))
+        recipients, unknown2 = lookup(split_names(row["recipient_name"]))
+        hit = resolve(types, row["event_type"], mode, actors, recipients)
+        if hit is None:
+            unknown = unknown1 + unknown2
+            if unknown:
+                result.skip(line, f"unknown actor: {'; '.join(unknown)}", **info)
+            else:
+                kinds = ["+".join(sorted({a.kind for a in s})) or "none"
+                         for s in (actors, recipients)]
+                result.skip(line, f"no mapping for these sides: {kinds[0]} vs {kinds[1]} "
+                                  f"({row['event_type']}{' / ' + mode if mode else ''})",
+                            **info)
+            continue
+        t = hit.kind
+        killed = dead if t.action == "strike" else None
+        place = row.get("location", "")
+        note = "; ".join(p for p in (
+            f"PLOVER {row['event_type']}" + (f" / {mode}" if mode else ""),
+            f"context {row['context']}" if row.get("context") else "",
+            f"actor {row['actor_name']}", f"recipient {row['recipient_name']}",
+            f"location {place}" if place else "",
+            f"dead {dead} (not split by side)" if dead and killed is None else "",
+        ) if p)
+        description = (row.get("text") or row.get("event_text") or row.get("headline")
+                       or f"{row['actor_name']} {row['event_type'].lower()} "
+                          f"{row['recipient_name']} ({place or country})")
+        result.rows.append(record_row(
+            where, event_id=f"plover-{ident}", date=day.isoformat(), actor=hit.actor.key,
+            actor_kind=hit.actor.kind, action=t.action, target=target_key(hit.target),
+            weapon=t.weapon, country=country, intercepted=t.intercepted,
+            militia_killed=killed, description=description, source=f"PLOVER:{ident}",
+            source_quality="tracker", note=note))
+    return result
