@@ -27,6 +27,9 @@ LOOKBACK_DAYS = 14
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--record", metavar="FILE", type=Path,
+                        help="a record file in events.csv columns (e.g. written by "
+                             "`escalation import`) instead of calibration/data/events.csv")
     parser.add_argument("--plot", metavar="FILE", type=Path,
                         help="write the timeline figure (PNG, 150 dpi)")
     parser.add_argument("--out", metavar="DIR", type=Path,
@@ -39,14 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     # Load and validate everything before writing anything: bad input writes nothing.
-    events = load_record(args.events or args.data / "events.csv")
+    events = load_record(args.record or args.events or args.data / "events.csv")
     tallies = load_tallies(args.data / "tallies.csv")
     tables = summary_tables(events, tallies)
     figure = None
     if args.plot:
         from sim.plots.record import plot_record  # matplotlib only when a figure is asked
         figure = plot_record(events, tallies, load_episodes(args.data / "episodes.csv"))
-    print(render(tables, events))
+    print(render(tables, events, f"Record file {args.record}" if args.record else
+                 "Documented record"))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for name, table in tables.items():
@@ -149,8 +153,9 @@ def summary_tables(events: pd.DataFrame, tallies: pd.DataFrame) -> dict[str, pd.
     }
 
 
-def render(tables: dict[str, pd.DataFrame], events: pd.DataFrame) -> str:
-    """The tables as the text the command prints."""
+def render(tables: dict[str, pd.DataFrame], events: pd.DataFrame,
+           title: str = "Documented record") -> str:
+    """The tables as the text the command prints, under ``title``."""
     first, last = events["date"].min(), events["date"].max()
     span = f"{first:%Y-%m-%d} .. {last:%Y-%m-%d}" if len(events) else "no events"
     rounds = tables["strike_rounds"].copy()
@@ -162,7 +167,7 @@ def render(tables: dict[str, pd.DataFrame], events: pd.DataFrame) -> str:
     tallies["count_high"] = tallies["count_high"].astype(object).where(
         tallies["count_high"].notna(), "-")
     parts = [
-        f"Documented record: {len(events)} events, {span}",
+        f"{title}: {len(events)} events, {span}",
         ("Events by year and actor kind", tables["events_by_year"].to_string()),
         ("Events by action", tables["events_by_action"].to_string()),
         ("Deaths by year (main estimates; U.S. wounded for comparison)",

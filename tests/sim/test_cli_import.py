@@ -102,3 +102,29 @@ def test_missing_file_and_bad_out(tmp_path, capsys, export):
     assert main(["import", str(export), "--format", "acled",
                  "--out", str(tmp_path / "x.parquet")]) == 2
     assert "--out: " in one_error_line(capsys)
+
+
+def test_import_then_calibrate_against_the_file(export, tmp_path, capsys):
+    """The imported rows reach the fitted targets: the record column of the report is the
+    file's (one strike round in 2021, none in 2019-2020), not calibration/data's."""
+    record = tmp_path / "mine.csv"
+    assert main(["import", str(export), "--format", "acled", "--out", str(record)]) == 0
+    out = tmp_path / "cal"
+    assert main(["calibrate", "--record", str(record), "--budget", "40", "--population", "20",
+                 "--seed", "3", "--out", str(out)]) == 0
+    for name in ("posterior.parquet", "calibrated.toml", "manifest.json", "report.md"):
+        assert (out / name).is_file(), name
+    report = (out / "report.md").read_text()
+    assert "| strike_rounds_2019_2020 | 0 |" in report
+    assert "| strike_rounds_2021_2023 | 1 |" in report
+    assert f"--record {record}" in (out / "calibrated.toml").read_text()
+
+
+def test_calibrate_bad_record_exits_2_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_id,date\nx,2020-01-01\n")
+    out = tmp_path / "cal"
+    assert main(["calibrate", "--record", str(bad), "--budget", "40", "--population", "20",
+                 "--out", str(out)]) == 2
+    assert one_error_line(capsys).startswith("escalation calibrate: bad.csv:1: actor: missing")
+    assert not out.exists()

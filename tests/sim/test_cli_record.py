@@ -143,3 +143,15 @@ def test_dodged_death_labels_never_overlap(labels):
         assert placed[i] - widths[i] / 2 >= placed[i - 1] + widths[i - 1] / 2 - 1e-6
     # A label moves only as far as its crowd needs: never more than the crowd is wide.
     assert all(abs(p - x) <= sum(widths) + 1e-6 for p, x in zip(placed, xs))
+
+
+def test_record_option_reads_another_file(data, tmp_path, capsys):
+    """``--record FILE`` summarises and plots that file (an import's output, say)."""
+    mine = write(tmp_path / "mine.csv", EVENTS[:3], COLUMNS)
+    png = tmp_path / "mine.png"
+    assert main(["record", "--record", str(mine), "--data", str(data), "--plot", str(png)]) == 0
+    text = capsys.readouterr().out
+    assert f"Record file {mine}: 3 events, 2019-12-20 .. 2019-12-29" in text
+    assert png.stat().st_size > 20_000
+    assert main(["record", "--record", str(tmp_path / "none.csv")]) == 2
+    assert "none.csv: no such file" in capsys.readouterr().err
