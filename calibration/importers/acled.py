@@ -34,8 +34,8 @@ from pathlib import Path
 
 from calibration.importers.common import (COUNTRIES, ImportResult, event_type_table,
                                           in_window, lookup, parse_count, parse_date,
-                                          read_rows, record_row, resolve, split_names,
-                                          target_key)
+                                          read_rows, record_row, resolve, site_of,
+                                          split_names, target_key)
 from sim.errors import InputError
 
 #: The columns an ACLED export must have for a row to be mapped.
@@ -118,6 +118,7 @@ def read_acled(path: str | Path) -> ImportResult:
             where, event_id=f"acled-{ident}", date=day.isoformat(), actor=hit.actor.key,
             actor_kind=hit.actor.kind, action=t.action, target=target_key(hit.target),
             weapon=t.weapon, country=country, intercepted=t.intercepted,
+            site=site_of(t.action, row.get("location", ""), row.get("notes", "")),
             militia_killed=killed, estimate=(precision or 1) > 1,
             description=row.get("notes") or f"{row['sub_event_type']} ({place or country})",
             source=f"ACLED:{ident}", source_quality="tracker", note=note))

@@ -262,6 +262,37 @@ def resolve(types: tuple[EventType, ...], event_type: str, detail: str,
     return None
 
 
+@lru_cache(maxsize=4)
+def site_table(path: Path = DATA_DIR / "site_names.csv") -> tuple[tuple[str, str], ...]:
+    """``calibration/data/site_names.csv`` as (spelling key, site) pairs, in file order (the
+    more specific spellings first)."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return tuple((name_key(r.spelling), r.site) for r in table.itertuples(index=False))
+
+
+#: Actions aimed at a U.S./coalition site: their ``site`` is the site's key.
+SITE_ACTIONS: tuple[str, ...] = ("attack", "storming", "state_attack")
+
+
+def site_of(action: str, location: str, text: str = "") -> str:
+    """The record's ``site`` of an imported event.
+
+    An attack's site is the U.S./coalition site its location or description names
+    (``site_names.csv``: "Ain al-Asad", "Victory base", "Tower 22" ...), else empty
+    (unknown). A strike's site is the place struck, as a key ("Al Qaim" -> ``al_qaim``), as
+    the record writes it. Other acts have none.
+    """
+    if action in SITE_ACTIONS:
+        haystack = f" {name_key(location)} {name_key(text)} "
+        for key, site in site_table():
+            if f" {key} " in haystack:
+                return site
+        return ""
+    if action in ("strike", "leader_strike"):
+        return name_key(location).replace(" ", "_")
+    return ""
+
+
 # --- Output -------------------------------------------------------------------------------
 
 COLUMNS: tuple[str, ...] = tuple(EventRow.model_fields)

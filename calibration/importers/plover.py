@@ -25,8 +25,8 @@ from pathlib import Path
 
 from calibration.importers.common import (COUNTRIES, ImportResult, event_type_table,
                                           in_window, lookup, parse_count, parse_date,
-                                          read_rows, record_row, resolve, split_names,
-                                          target_key)
+                                          read_rows, record_row, resolve, site_of,
+                                          split_names, target_key)
 from sim.errors import InputError
 
 REQUIRED: tuple[str, ...] = ("event_id", "event_date", "event_type", "actor_name",
@@ -109,6 +109,7 @@ def read_plover(path: str | Path) -> ImportResult:
             where, event_id=f"plover-{ident}", date=day.isoformat(), actor=hit.actor.key,
             actor_kind=hit.actor.kind, action=t.action, target=target_key(hit.target),
             weapon=t.weapon, country=country, intercepted=t.intercepted,
-            militia_killed=killed, description=description, source=f"PLOVER:{ident}",
+            site=site_of(t.action, place, description), militia_killed=killed,
+            description=description, source=f"PLOVER:{ident}",
             source_quality="tracker", note=note))
     return result

@@ -100,6 +100,9 @@ def test_acled_rows_map_to_actors_actions_and_weapons(acled_file):
         "unattributed", "attack", "true")
     assert all(r["source_quality"] == "tracker" for r in result.rows)
     assert rockets["event_id"] == "acled-IRQ1" and "Reuters" in rockets["note"]
+    # Sites: an attack names the U.S. site, a strike the place struck (as the record does).
+    assert rockets["site"] == "al_asad" and strike["site"] == "al_qaim"
+    assert rows["ACLED:SYR2"]["site"] == ""          # no site named: unknown
 
 
 def test_acled_unmapped_rows_have_reasons(acled_file):
@@ -240,6 +243,18 @@ def test_actor_names_cover_the_factions_and_spellings():
     raw = pd.read_csv(DATA_DIR / "actor_names.csv", dtype=str, keep_default_na=False)
     assert raw["dataset"].isin(["acled", "plover", "any"]).all()   # each name's source
     assert (raw["note"] != "").all()
+
+
+def test_site_spellings_name_sites_of_the_record():
+    from calibration import load_sites
+    from calibration.importers.common import site_of, site_table
+    assert {site for _, site in site_table()} <= set(load_sites()["site"])
+    assert site_of("attack", "Al Baghdadi") == "al_asad"
+    assert site_of("attack", "Rukban", "Drone hits Tower 22 near Rukban") == "tower_22"
+    assert site_of("attack", "Baghdad", "Rockets hit Victory Base at Baghdad airport") == \
+        "baghdad_airport"
+    assert site_of("strike", "Jurf al-Sakhar") == "jurf_al_sakhar"
+    assert site_of("statement", "Baghdad") == ""
 
 
 def test_event_type_tables_load_for_both_datasets():
