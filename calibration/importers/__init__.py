@@ -5,10 +5,9 @@ What lives here: :func:`import_events` (read and map one export, by format) and
 :func:`calibration.record.load_record` accepts, and the unmapped rows with their reasons
 beside it). One module per format (``acled``, ``plover``) says what its columns mean; the
 shared reading, tables and checks are in ``common``; the lookup tables are data
-(``calibration/data/actor_names.csv``, ``calibration/data/event_types.csv``,
-``calibration/data/site_names.csv``). What does not
-live here: the command line (``sim.commands.import_``). Sites are named through
-``calibration/data/site_names.csv`` (spellings of the U.S. sites of ``sites.csv``).
+(``calibration/data/actor_names.csv``: names to actors; ``event_types.csv``: event types to
+actions and weapons; ``site_names.csv``: spellings of the U.S. sites of ``sites.csv``). What
+does not live here: the command line (``sim.commands.import_``).
 """
 
 from __future__ import annotations

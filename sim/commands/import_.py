@@ -39,6 +39,8 @@ def main(args: argparse.Namespace) -> int:
     result = import_events(args.file, args.format)
     out, report = write_import(result, out)
     print(f"{args.file}: {result.summary()}")
-    print(f"wrote {out} ({len(result.rows)} rows) and {report} "
-          f"({len(result.unmapped)} rows, with reasons)")
+    def rows(n: int) -> str:
+        return f"{n} row{'s' if n != 1 else ''}"
+    print(f"wrote {out} ({rows(len(result.rows))}) and {report} "
+          f"({rows(len(result.unmapped))}, with reasons)")
     return 0
