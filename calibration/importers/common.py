@@ -69,6 +69,18 @@ def read_rows(path: Path, required: tuple[str, ...], aliases: dict[str, str],
     name = path.name
     if not path.is_file():
         raise InputError(str(path), None, "no such file")
+    try:
+        yield from _read_rows(path, required, aliases, what)
+    except UnicodeDecodeError:
+        raise InputError(name, None, f"not UTF-8 text; {what} is read as CSV or TSV "
+                                     "(save a spreadsheet as CSV UTF-8)") from None
+    except csv.Error as err:
+        raise InputError(name, None, f"not a readable CSV or TSV file ({err})") from None
+
+
+def _read_rows(path: Path, required: tuple[str, ...], aliases: dict[str, str],
+               what: str) -> Iterator[tuple[int, dict[str, str]]]:
+    name = path.name
     with path.open(newline="", encoding="utf-8-sig") as handle:
         first = handle.readline()
         handle.seek(0)

@@ -128,3 +128,14 @@ def test_calibrate_bad_record_exits_2_and_writes_nothing(tmp_path, capsys):
                  "--out", str(out)]) == 2
     assert one_error_line(capsys).startswith("escalation calibrate: bad.csv:1: actor: missing")
     assert not out.exists()
+
+
+def test_a_spreadsheet_is_refused_in_one_line(tmp_path, capsys):
+    sheet = tmp_path / "acled.xlsx"
+    sheet.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\xff\xfe\x80binary")
+    assert main(["import", str(sheet), "--format", "acled", "--out",
+                 str(tmp_path / "x.csv")]) == 2
+    assert one_error_line(capsys) == (
+        "escalation import: acled.xlsx: not UTF-8 text; an ACLED export is read as CSV or "
+        "TSV (save a spreadsheet as CSV UTF-8)")
+    assert not (tmp_path / "x.csv").exists()
