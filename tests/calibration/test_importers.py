@@ -6,6 +6,7 @@ Fixtures are small exports written into ``tmp_path``."""
 from __future__ import annotations
 
 import csv
+import json
 
 import pandas as pd
 import pytest
@@ -261,3 +262,48 @@ def test_event_type_tables_load_for_both_datasets():
     for dataset in ("acled", "plover"):
         rows = event_type_table(dataset)
         assert rows and all(r.action in ev.ACTIONS[r.actor_kind] for r in rows)
+
+
+def test_plover_json_lines(tmp_path):
+    """PLOVER's own interchange format: one JSON record per line, actors as objects."""
+    lines = [
+        {"id": "j1", "date": "2024-01-28", "event": ["ASSAULT"], "mode": ["aerial"],
+         "source": [{"code": "IRQ", "sector": "PRM", "actor_text": "Islamic Resistance in Iraq"}],
+         "recipient": [{"code": "USA", "sector": "MIL"}],
+         "event_loc": {"name": "Tower 22", "cc3": "JOR"}, "text": "A drone hit Tower 22."},
+        {"id": "j2", "date": "2024-02-02", "event": "ASSAULT",
+         "source": [{"code": "USA", "sector": "MIL"}],
+         "recipient": [{"code": "IRQ", "sector": "PRM", "identifier_text": "Kata'ib Hezbollah"}],
+         "event_loc": {"name": "Al-Qaim", "cc3": "IRQ"}, "dead": 16},
+        {"id": "j3", "date": "2024-02-03", "event": ["ASSAULT"],
+         "source": [{"code": "IRQ", "sector": "REB"}], "recipient": [{"code": "USA"}],
+         "event_loc": {"cc3": "IRQ"}},
+    ]
+    path = tmp_path / "plover.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    result = import_events(path, "plover")
+    rows = by_source(result)
+    assert (rows["PLOVER:j1"]["actor"], rows["PLOVER:j1"]["action"], rows["PLOVER:j1"]["site"],
+            rows["PLOVER:j1"]["country"], rows["PLOVER:j1"]["weapon"]) == (
+        "islamic_resistance_in_iraq", "attack", "tower_22", "jordan", "drone")
+    assert (rows["PLOVER:j2"]["target"], rows["PLOVER:j2"]["militia_killed"]) == (
+        "kataib_hezbollah", "16")
+    # An armed group coded only by its country is not taken for the Iraqi state.
+    assert [r["reason"] for r in result.unmapped] == ["unknown actor: (no actor named)"]
+    assert len(load_record(write_import(result, tmp_path / "p.csv")[0])) == 2
+
+
+@pytest.mark.parametrize("text, line, field, fragment", [
+    ('{"id": "a", "date": "2024-01-01", "event": "ASSAULT", "source": "Iran"}\nnot json\n',
+     2, None, "not a JSON object"),
+    ('{"id": "a", "event": "ASSAULT", "source": "Iran"}\n', 1, "date", "missing field"),
+    ('{"id": "a", "date": "2024-31-01", "event": "ASSAULT", "source": "Iran"}\n', 1,
+     "event_date", "is not a date"),
+])
+def test_plover_json_bad_lines(tmp_path, text, line, field, fragment):
+    path = tmp_path / "p.jsonl"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        import_events(path, "plover")
+    assert (info.value.file, info.value.field) == (f"p.jsonl:{line}", field)
+    assert fragment in info.value.message
