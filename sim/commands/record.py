@@ -1,7 +1,9 @@
-"""``escalation record``: the documented 2019-2024 record as summary tables and a timeline.
+"""``escalation record``: the documented 2019-2024 record (or ``--record FILE``, any file in
+its columns) as summary tables, coverage tables and two figures (timeline, coverage).
 
-What lives here: the command's arguments, the summary tables (which are plain functions on
-the event table, so a notebook can compute them on simulated events too) and their printing.
+What lives here: the command's arguments, the summary and coverage tables (which are plain
+functions on the event table, so a notebook can compute them on simulated events too) and
+their printing.
 What does not: loading and validating the data (``calibration.record``) and drawing the
 figure (``sim.plots.record``).
 """

@@ -1,10 +1,12 @@
-"""The timeline figure of the documented record (``escalation record --plot``).
+"""The timeline and coverage figures of the record (``escalation record --plot``).
 
 What lives here: one drawing function per panel (:func:`draw_events`, :func:`draw_cumulative`,
 :func:`draw_rungs`), :func:`draw_record` that puts the record's layer on given axes (so an
 ensemble figure can draw its simulated bands and then the record on the same axes), and
-:func:`plot_record` for the stand-alone figure. Every function takes an event table in the
-shared schema, so the same panels can show simulated events.
+:func:`plot_record` for the stand-alone figure; :func:`plot_coverage` for the coverage
+figure (rows per month by actor and by source quality, tallies against the record's counts).
+Every function takes an event table in the shared schema (or tables computed from one), so
+the same panels can show simulated events.
 
 What does not live here: colours, markers, date axes and episode bands (``sim.plots.style``),
 loading the data (``calibration.record``).
