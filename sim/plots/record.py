@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from sim.events import RUNG_LABELS, RUNG_MAX, RUNG_MIN
 from sim.plots import style
@@ -334,6 +335,7 @@ def _stacked_months(ax: Axes, table: pd.DataFrame, colours: dict[str, str],
     ax.plot(empty, np.zeros(len(empty)), "|", color="#d62728", ms=6, mew=1.2,
             label="month without a row")
     ax.set_ylabel("rows per month")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, loc="left", fontsize=10)
     style.legend_outside(ax, ax.get_legend_handles_labels()[0])
 
