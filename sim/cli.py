@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "posterior predictive checks and out-of-sample scores"),
     "backtest": ("backtest", "rolling-origin forecasts of the record against baselines"),
     "record": ("record", "the documented 2019-2024 record: summary and timeline"),
+    "import": ("import_", "ACLED or PLOVER/POLECAT event data into the record's format"),
     "rules": ("rules", "list the deterrence rules and their parameters"),
     "bench": ("bench", "benchmark the engines and sweeps"),
     "viz": ("viz", "open the interactive model page (Solara)"),

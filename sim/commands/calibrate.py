@@ -45,6 +45,9 @@ def add_arguments(p) -> None:
                    help=f"most simulations (default {DEFAULT_BUDGET})")
     p.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="N",
                    help=f"particles per generation (default {DEFAULT_POPULATION})")
+    p.add_argument("--record", default=None, metavar="FILE",
+                   help="fit this record file (events.csv columns, e.g. from `escalation "
+                        "import`) instead of calibration/data/events.csv")
     p.add_argument("--out", default=None, metavar="DIR",
                    help=f"result folder (default {DEFAULT_OUT})")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
@@ -128,6 +131,8 @@ def main(args) -> int:
 
     scenario = load_scenario(args.scenario)
     rules = _check(args, scenario)
+    from calibration.record import load_record
+    record = load_record(args.record) if args.record else None   # bad rows: exit 2 first
     out = Path(args.out or DEFAULT_OUT)
     command = _command() or (
         f"escalation calibrate --scenario {args.scenario} --budget {args.budget} "
@@ -136,9 +141,11 @@ def main(args) -> int:
         + (f" --rule {args.rule}" if args.rule else "")
         + (f" --compare-rules {args.compare_rules} --repeats {args.repeats}"
            if args.compare_rules else "")
-        + (f" --seed {args.seed}" if args.seed is not None else "") + f" --out {out}")
+        + (f" --seed {args.seed}" if args.seed is not None else "")
+        + (f" --record {args.record}" if args.record else "") + f" --out {out}")
     common = dict(until=args.until, population=args.population, budget=args.budget,
-                  workers=args.workers, scheduler=args.scheduler, progress=True)
+                  workers=args.workers, scheduler=args.scheduler, progress=True,
+                  record=record)
     if args.compare_rules is not None:
         return _compare(args, scenario, rules, out, command, common)
     post = calibrate(scenario, rules, seed=args.seed, **common)

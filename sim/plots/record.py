@@ -1,10 +1,12 @@
-"""The timeline figure of the documented record (``escalation record --plot``).
+"""The timeline and coverage figures of the record (``escalation record --plot``).
 
 What lives here: one drawing function per panel (:func:`draw_events`, :func:`draw_cumulative`,
 :func:`draw_rungs`), :func:`draw_record` that puts the record's layer on given axes (so an
 ensemble figure can draw its simulated bands and then the record on the same axes), and
-:func:`plot_record` for the stand-alone figure. Every function takes an event table in the
-shared schema, so the same panels can show simulated events.
+:func:`plot_record` for the stand-alone figure; :func:`plot_coverage` for the coverage
+figure (rows per month by actor and by source quality, tallies against the record's counts).
+Every function takes an event table in the shared schema (or tables computed from one), so
+the same panels can show simulated events.
 
 What does not live here: colours, markers, date axes and episode bands (``sim.plots.style``),
 loading the data (``calibration.record``).
@@ -21,6 +23,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from sim.events import RUNG_LABELS, RUNG_MAX, RUNG_MIN
 from sim.plots import style
@@ -299,4 +302,99 @@ def plot_record(events: pd.DataFrame, tallies: pd.DataFrame | None = None,
     axes[2].set_title("(c) Escalation rung of each event", loc="left", fontsize=10)
     axes[2].set_xlabel("date")
     style.episode_key(fig, episodes)
+    return fig
+
+
+# --- Coverage (``escalation record --plot``: FILE.coverage.png) ---------------------------
+
+#: Colours of the source qualities, best first (dark to light, "other" grey).
+QUALITY_COLOURS = {"official": "#08306b", "major_outlet": "#4292c6", "tracker": "#E69F00",
+                   "other": "#bdbdbd"}
+QUALITY_LABELS = {"official": "official release", "major_outlet": "major outlet",
+                  "tracker": "research tracker", "other": "other"}
+#: Tally measures and how their record value is counted (panel c's labels).
+MEASURE_LABELS = {"attacks": "attacks", "drone_attacks": "drone attacks",
+                  "fatalities_us_coalition": "U.S./coalition deaths",
+                  "us_injured": "U.S. wounded", "strikes": "strike days"}
+
+
+def _stacked_months(ax: Axes, table: pd.DataFrame, colours: dict[str, str],
+                    labels: dict[str, str], title: str) -> None:
+    """Monthly stacked bars of ``table``'s columns in ``colours`` order."""
+    months = pd.PeriodIndex(table.index, freq="M")
+    x = mdates.date2num(months.to_timestamp() + pd.Timedelta(days=15))
+    bottom = np.zeros(len(table))
+    for col, colour in colours.items():
+        if col not in table:
+            continue
+        values = table[col].to_numpy(dtype=float)
+        ax.bar(x, values, width=26, bottom=bottom, color=colour, label=labels.get(col, col),
+               edgecolor="white", linewidth=0.3)
+        bottom += values
+    empty = x[bottom == 0]
+    ax.plot(empty, np.zeros(len(empty)), "|", color="#d62728", ms=6, mew=1.2,
+            label="month without a row")
+    ax.set_ylabel("rows per month")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title, loc="left", fontsize=10)
+    style.legend_outside(ax, ax.get_legend_handles_labels()[0])
+
+
+def draw_tally_coverage(ax: Axes, tallies: pd.DataFrame) -> None:
+    """Panel (c): each tally's published count (hollow) against the record's count of the
+    same thing (filled), on a log scale, with the share written at the right."""
+    t = tallies[tallies["record"].notna()].reset_index(drop=True)
+    y = np.arange(len(t))[::-1]
+    count = t["count"].to_numpy(dtype=float)
+    record = t["record"].to_numpy(dtype=float)
+    lo = 0.7   # where a zero is drawn on the log axis
+    ax.hlines(y, np.maximum(np.minimum(count, record), lo), np.maximum(count, record),
+              color="#999999", lw=1, zorder=1)
+    ax.plot(np.maximum(count, lo), y, "o", mfc="white", mec="#333333", mew=1.2, ms=6,
+            label="published tally (count)", zorder=3)
+    ax.plot(np.maximum(record, lo), y, "o", color="#d62728", ms=5,
+            label="record rows counted the same way", zorder=4)
+    ax.set_xscale("log")
+    ax.set_xlim(0.5, max(count.max(), record.max(), 1) * 12)   # room for the shares
+    labels = [f"{r.start:%Y-%m-%d}..{r.end:%Y-%m-%d}  "
+              f"{MEASURE_LABELS.get(r.measure, r.measure)} ({r.scope.replace('_', '+')})"
+              for r in t.itertuples()]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_ylim(-0.7, len(t) - 0.3)
+    for yi, share in zip(y, t["share"]):
+        if pd.notna(share):
+            ax.annotate(f"{share:.0%}", xy=(1, yi), xycoords=("axes fraction", "data"),
+                        xytext=(-4, 0), textcoords="offset points", ha="right", va="center",
+                        fontsize=7,
+                        color="#d62728" if share < 0.5 else "#333333")
+    ax.grid(axis="x", color="#e5e5e5", lw=0.5)
+    ax.set_xlabel("count (log scale; a zero is drawn at the left edge)")
+    ax.set_title("(c) Published tallies against the record's rows (share at right: record / "
+                 "tally; red below 50%)", loc="left", fontsize=10)
+    style.legend_outside(ax, ax.get_legend_handles_labels()[0])
+
+
+def plot_coverage(by_month: pd.DataFrame, tallies: pd.DataFrame, title: str = "the record"
+                  ) -> Figure:
+    """Where the record is thin: rows per month by actor kind and by source quality, and
+    each published tally against the record's count of the same thing.
+
+    Args:
+        by_month: :func:`sim.commands.record.coverage_by_month`.
+        tallies: :func:`sim.commands.record.tally_coverage`.
+    """
+    n = int(tallies["record"].notna().sum())
+    fig = Figure(figsize=(15, 7.5 + 0.2 * n), layout="constrained")
+    axes = fig.subplots(3, 1, gridspec_kw={"height_ratios": [2.2, 2.2, max(0.2 * n, 1.5)]})
+    from sim.events import ACTOR_KINDS
+    _stacked_months(axes[0], by_month, {k: style.ACTOR_COLOURS[k] for k in ACTOR_KINDS},
+                    style.ACTOR_LABELS, "(a) Rows per month, by actor")
+    _stacked_months(axes[1], by_month, QUALITY_COLOURS, QUALITY_LABELS,
+                    "(b) Rows per month, by the quality of their best source")
+    for ax in axes[:2]:
+        style.format_date_axis(ax)
+        ax.set_ylim(bottom=0)
+    draw_tally_coverage(axes[2], tallies)
+    fig.suptitle(f"Coverage of {title}: what the rows hold, month by month, and how much of "
+                 "each published count they list", fontsize=13, fontweight="bold")
     return fig

@@ -143,3 +143,56 @@ def test_dodged_death_labels_never_overlap(labels):
         assert placed[i] - widths[i] / 2 >= placed[i - 1] + widths[i - 1] / 2 - 1e-6
     # A label moves only as far as its crowd needs: never more than the crowd is wide.
     assert all(abs(p - x) <= sum(widths) + 1e-6 for p, x in zip(placed, xs))
+
+
+def test_record_option_reads_another_file(data, tmp_path, capsys):
+    """``--record FILE`` summarises and plots that file (an import's output, say)."""
+    mine = write(tmp_path / "mine.csv", EVENTS[:3], COLUMNS)
+    png = tmp_path / "mine.png"
+    assert main(["record", "--record", str(mine), "--data", str(data), "--plot", str(png)]) == 0
+    text = capsys.readouterr().out
+    assert f"Record file {mine}: 3 events, 2019-12-20 .. 2019-12-29" in text
+    assert png.stat().st_size > 20_000
+    assert main(["record", "--record", str(tmp_path / "none.csv")]) == 2
+    assert "none.csv: no such file" in capsys.readouterr().err
+
+
+def test_coverage_tables_show_gaps_and_tally_shortfall(data, tmp_path, capsys):
+    out = tmp_path / "tables"
+    png = tmp_path / "fig" / "record.png"
+    assert main(["record", "--data", str(data), "--out", str(out), "--plot", str(png)]) == 0
+    text = capsys.readouterr().out
+    assert "Coverage: rows per quarter by actor kind and by source quality" in text
+    assert "against the record rows they count" in text
+    months = pd.read_csv(out / "coverage_by_month.csv", index_col="month")
+    assert len(months) == 63 and months.index[0] == "2019-10" and months.index[-1] == "2024-12"
+    assert list(months.columns) == ["militia", "us", "iraq", "iran", "official",
+                                    "major_outlet", "tracker", "other", "total"]
+    assert months.loc["2019-12"].to_dict() == {
+        "militia": 2, "us": 2, "iraq": 0, "iran": 0, "official": 0, "major_outlet": 0,
+        "tracker": 0, "other": 4, "total": 4}
+    assert months.loc["2020-02", "total"] == 0            # a gap is a row of zeros
+    assert months["total"].sum() == len(EVENTS)
+    tallies = pd.read_csv(out / "tally_coverage.csv")
+    first = tallies.iloc[0]
+    # t1: 11 attacks in Iraq in Q4 2019; the fixture lists two of them.
+    assert (first["tally_id"], first["count"], first["record"], first["share"]) == (
+        "t1", 11, 2, 0.18)
+    coverage = tmp_path / "fig" / "record.coverage.png"
+    assert coverage.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert coverage.stat().st_size > 20_000
+
+
+def test_tally_coverage_counts_like_the_calibration():
+    """The record column is the value calibration.targets computes on the record's rows."""
+    from calibration import load_tallies
+    from calibration import targets as tg
+    from sim.commands.record import tally_coverage
+    events, tallies = load_record(), load_tallies()
+    table = tally_coverage(events, tallies).set_index("tally_id")
+    series = tg.daily_series(events, "2019-10-01", "2024-12-31")
+    for target in tg.default_targets(tallies):
+        if target.name.startswith("tally:"):
+            expected = target.compute(series)[0]
+            assert table.loc[target.name.removeprefix("tally:"), "record"] == expected
+    assert pd.isna(table.loc["2024-02-02-strike-targets", "record"])   # no model series
