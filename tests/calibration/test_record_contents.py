@@ -92,7 +92,7 @@ PENTAGON_COUNTS = [
     ("2023-10-17-to-11-23-attacks", "2023-10-17", "2023-11-23", "attacks", "iraq_syria", 73,
      "exact"),                                      # the last count before the Gaza truce
     ("2023-10-17-to-12-07-attacks", "2023-10-17", "2023-12-07", "attacks", "iraq_syria", 78,
-     "at_least"),
+     "about"),                                      # Singh: "approximately 78 attacks"
     ("2023-10-17-to-01-09-attacks", "2023-10-17", "2024-01-09", "attacks", "iraq_syria", 127,
      "exact"),
     ("2023-10-17-to-01-18-attacks", "2023-10-17", "2024-01-18", "attacks", "iraq_syria", 140,
