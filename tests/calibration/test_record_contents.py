@@ -214,3 +214,11 @@ def test_no_row_of_2023_2024_cites_content_farms_or_bare_links(record):
     for domain in CONTENT_FARMS:
         assert not tallies["source"].str.contains(domain, regex=False).any(), domain
     assert not tallies["source"].str.contains(r"/\?p=\d+", regex=True).any()
+
+
+def test_record_gaps_filled_attack_counts(record):
+    """After the gap-filling pass (branch record-gaps): 270 attack rows, 124 of them in the
+    Pentagon's campaign window 17 Oct 2023 - 4 Feb 2024 (which counted about 165-170)."""
+    attacks = record[record["action"] == "attack"]
+    assert len(attacks) >= 270
+    assert attacks["date"].between("2023-10-17", "2024-02-04").sum() >= 124
