@@ -37,7 +37,7 @@ ACTOR_NAMES = list(FACTIONS) + ["us", "iraq", "iran", "islamic_resistance_in_ira
                                 "unattributed"]
 ACTIONS = ("attack", "strike", "leader_strike", "state_attack", "condemnation",
            "negotiation", "vote", "exit", "suspension", "storming", "statement", "raid",
-           "agreement", "restraint", "designation")
+           "agreement", "restraint", "designation", "directive")
 A = {name: i for i, name in enumerate(ACTIONS)}
 WEAPON_NAMES = list(WEAPON_KEYS) + ["air_strike", "", "mortar", "ied", "crowd", "small_arms",
                                     "unknown"]
