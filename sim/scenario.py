@@ -74,7 +74,7 @@ import numbers
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -82,6 +82,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from sim import events as ev
+from sim.documented import Documented, as_documented
 from sim.errors import InputError
 from sim.params import (FACTION_DEFAULTS, SHOCK_KINDS, SITE_DEFAULTS, WEAPON_DEFAULTS,
                         WEAPON_KEYS, FactionParams, IranParams, IraqParams, MilitiaCommon,
@@ -143,18 +144,26 @@ class Scenario:
     params: ModelParams
     path: str | None
     resolved: dict
+    #: The documented record this scenario was given (``sim.documented.Documented``), for
+    #: replay and for figures beside the record; None when the caller gave none.
+    record: Documented | None = field(default=None, compare=False, repr=False)
 
 
 # --- Public API ------------------------------------------------------------------------------
 
 def load_scenario(path: str | os.PathLike,
-                  overrides: list[str] | Mapping[str, Any] | None = None) -> Scenario:
+                  overrides: list[str] | Mapping[str, Any] | None = None, *,
+                  record: Documented | pd.DataFrame | None = None) -> Scenario:
     """Read a scenario file, follow ``extends``, apply ``overrides`` and validate.
 
     Args:
         path: a scenario TOML file.
         overrides: ``["us.rule=red_line", ...]`` as given to ``--set``, or a mapping of
             dotted paths to values.
+        record: the documented record (``calibration.documented()``, or its events table).
+            History replay needs it (``replay.force``, ``replay.remove``, checked against
+            it); figures draw it beside the ensemble. Without it, ``replay.remove`` is not
+            checked here and a run that replays fails with an error that says so.
 
     Raises:
         InputError: naming the file (or ``--set KEY=VALUE``), the field and what is allowed.
@@ -162,19 +171,21 @@ def load_scenario(path: str | os.PathLike,
     shown = os.fspath(path)
     origins: dict[tuple[str, ...], str] = {}
     data = _load_chain(Path(shown), shown, origins, ())
-    return _resolve(data, origins, shown, overrides, Path(shown).stem, shown)
+    return _resolve(data, origins, shown, overrides, Path(shown).stem, shown,
+                    as_documented(record))
 
 
 def scenario_from_dict(data: Mapping[str, Any], file: str = "<dict>",
                        base_dir: str | os.PathLike | None = None,
-                       overrides: list[str] | Mapping[str, Any] | None = None) -> Scenario:
+                       overrides: list[str] | Mapping[str, Any] | None = None, *,
+                       record: Documented | pd.DataFrame | None = None) -> Scenario:
     """Validate a scenario given as data (as a TOML file would hold it).
 
     Args:
         data: the scenario's keys and tables.
         file: what errors name as the file.
         base_dir: where a relative ``extends`` is looked up (default: the current directory).
-        overrides: as for :func:`load_scenario`.
+        overrides, record: as for :func:`load_scenario`.
     """
     if not isinstance(data, Mapping):
         raise InputError(file, None, f"expected a table of scenario keys, got {_show(data)}")
@@ -184,7 +195,7 @@ def scenario_from_dict(data: Mapping[str, Any], file: str = "<dict>",
     base = Path(base_dir) if base_dir is not None else Path(".")
     merged = _with_parent(own, file, base, os.fspath(base), origins, ())
     name = Path(file).stem if file != "<dict>" else "scenario"
-    return _resolve(merged, origins, file, overrides, name, None)
+    return _resolve(merged, origins, file, overrides, name, None, as_documented(record))
 
 
 def parse_set(items: list[str]) -> dict[str, object]:
@@ -415,14 +426,18 @@ def _apply_overrides(data: dict, sets: list[tuple[str, Any, str]], origins: dict
 # --- Resolution ------------------------------------------------------------------------------
 
 def _resolve(data: dict, origins: dict, file: str, overrides: Any, default_name: str,
-             path: str | None) -> Scenario:
+             path: str | None, record: Documented | None) -> Scenario:
     sets = _overrides(overrides)
     _apply_overrides(data, sets, origins)
-    clean = _attributed(lambda: _clean_scenario(data, default_name), origins, file)
+    events = None if record is None else record.events
+    clean = _attributed(lambda: _clean_scenario(data, default_name, events), origins, file)
     params = _params(clean)
+    if params.replay.force or params.replay.remove:
+        params.replay.documented = events     # what build_schedule replays
     return Scenario(name=clean["name"], description=clean["description"],
                     start=pd.Timestamp(clean["start"]), end=pd.Timestamp(clean["end"]),
-                    seed=clean["seed"], params=params, path=path, resolved=clean)
+                    seed=clean["seed"], params=params, path=path, resolved=clean,
+                    record=record)
 
 
 def _params(clean: dict) -> ModelParams:
@@ -464,7 +479,7 @@ def _fields(cls: type) -> dict[str, dataclasses.Field]:
 _US_FIELDS: tuple[str, ...] = (*_fields(USParams), "periods")
 
 
-def _clean_scenario(data: dict, default_name: str) -> dict:
+def _clean_scenario(data: dict, default_name: str, record: pd.DataFrame | None) -> dict:
     _no_unknown(data, TOP_KEYS, "")
     out: dict[str, Any] = {
         "name": _string(data.get("name", default_name), "name", allow_empty=False),
@@ -494,7 +509,7 @@ def _clean_scenario(data: dict, default_name: str) -> dict:
         out["shocks"] = [_clean_shock(s, f"shocks[{i}]")
                          for i, s in enumerate(_array_of_tables(data["shocks"], "shocks"))]
     if "replay" in data:
-        out["replay"] = _clean_replay(_table(data["replay"], "replay"))
+        out["replay"] = _clean_replay(_table(data["replay"], "replay"), record)
     return out
 
 
@@ -635,7 +650,7 @@ def _clean_shock(shock: dict, path: str) -> dict:
     return out
 
 
-def _clean_replay(table: dict) -> dict:
+def _clean_replay(table: dict, record: pd.DataFrame | None) -> dict:
     _no_unknown(table, ("force", "remove", "add"), "replay")
     out: dict[str, Any] = {}
     if "force" in table:
@@ -644,19 +659,19 @@ def _clean_replay(table: dict) -> dict:
     if "remove" in table:
         out["remove"] = [_string(e, f"replay.remove[{i}]", allow_empty=False)
                          for i, e in enumerate(_array(table["remove"], "replay.remove"))]
-        _check_removed(out["remove"], out.get("force", []))
+        _check_removed(out["remove"], out.get("force", []), record)
     if "add" in table:
         out["add"] = [_clean_added(e, f"replay.add[{i}]")
                       for i, e in enumerate(_array_of_tables(table["add"], "replay.add"))]
     return out
 
 
-def _check_removed(ids: list[str], force: list[str]) -> None:
+def _check_removed(ids: list[str], force: list[str], record: pd.DataFrame | None) -> None:
     """Removed events must be documented, and of an actor kind the replay forces (the
     record's events happen only for forced kinds, so removing another changes nothing)."""
-    kinds = _documented_events()
-    if kinds is None:      # the record is not available here: nothing to check against
+    if record is None:     # no record given: nothing to check against (the run will say so)
         return
+    kinds = dict(zip(record["event_id"].astype(str), record["actor_kind"].astype(str)))
     for i, event_id in enumerate(ids):
         if event_id not in kinds:
             close = [k for k in kinds if event_id[:10] and k.startswith(event_id[:10])]
@@ -667,21 +682,6 @@ def _check_removed(ids: list[str], force: list[str]) -> None:
             raise InputError(None, f"replay.remove[{i}]",
                              f"{event_id!r} is a {kinds[event_id]} event, but replay.force "
                              f"does not force {kinds[event_id]!r}; removing it changes nothing")
-
-
-def _documented_events() -> dict[str, str] | None:
-    """event_id -> actor_kind of the documented record, or None when there is no record."""
-    try:
-        from calibration import load_record
-    except ImportError:
-        return None
-    try:
-        record = load_record()
-    except InputError as err:
-        if err.message == "no such file":
-            return None
-        raise
-    return dict(zip(record["event_id"].astype(str), record["actor_kind"].astype(str)))
 
 
 def _clean_added(event: dict, path: str) -> dict:

@@ -229,8 +229,11 @@ class Group:
     point_hi: int = 0
 
 
-def load_spec(path: str | os.PathLike) -> SweepSpec:
-    """Read and validate a sweep spec TOML file (see the module docstring)."""
+def load_spec(path: str | os.PathLike, *, record: Any = None) -> SweepSpec:
+    """Read and validate a sweep spec TOML file (see the module docstring).
+
+    ``record`` (the documented record, ``calibration.documented()``) is given to the base
+    scenario; only a scenario that replays history needs it."""
     shown = os.fspath(path)
     p = Path(shown)
     try:
@@ -245,14 +248,17 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError(shown, None, f"{err}; not valid TOML") from None
-    return spec_from_dict(data, shown, p.parent, default_name=p.stem)
+    return spec_from_dict(data, shown, p.parent, default_name=p.stem, record=record)
 
 
 def spec_from_dict(data: dict, file: str = "<dict>", base_dir: str | os.PathLike = ".",
-                   default_name: str = "sweep") -> SweepSpec:
+                   default_name: str = "sweep", *, record: Any = None) -> SweepSpec:
     """Validate a spec given as data; ``scenario`` is looked up relative to ``base_dir``."""
     from sim.dynamics import SUMMARY_COLUMNS
-    from sim.scenario import load_scenario
+    from sim.scenario import load_scenario as load
+
+    def load_scenario(path, overrides=None):
+        return load(path, overrides, record=record)
 
     def bad(fld: str | None, message: str) -> InputError:
         return InputError(file, fld, message)
@@ -553,7 +559,8 @@ def _groups(spec: SweepSpec, base) -> list[Group]:
         values = {p.path: v for p, v in zip(cats, combo)}
         if values:
             try:
-                scenario = load_scenario(base.path, {**spec.set, **values})
+                scenario = load_scenario(base.path, {**spec.set, **values},
+                                         record=base.record)
             except InputError as err:
                 culprit = next((c for c in values if c == err.field), next(iter(values)))
                 raise _relabel(err, spec.file, f"parameters.{culprit}.values", inner=False) \
