@@ -49,9 +49,9 @@ Merging and overriding:
   set the whole array (``shocks=[{date=2023-10-07, kind="regional_war", size=1}]``).
 
 Validation. Every number's bounds, and whether it must be whole, come from the field
-declarations of ``sim.params`` (``param(default, lo, hi, integer=...)``) and from each rule's
-``parameters``; only the few values that ``sim.params`` declares without bounds (shock sizes,
-``shock_scale``, the seed, the date range) have theirs here. Unknown keys are errors at any
+declarations of ``sim.params`` (``param(default, lo, hi, integer=...)``, and its constants
+for shock sizes, ``shock_scale``, the seed and the date range) and from each rule's
+``parameters``; none are written here. Unknown keys are errors at any
 depth. Every failure is an :class:`sim.errors.InputError` naming the file that holds the bad
 value (the parent file for an inherited one, ``--set KEY=VALUE`` for an override), the dotted
 field (``shocks[2].kind``) and what is allowed. Shock dates must lie within
@@ -84,36 +84,30 @@ import pandas as pd
 from sim import events as ev
 from sim.documented import Documented, as_documented
 from sim.errors import InputError
-from sim.params import (FACTION_DEFAULTS, SHOCK_KINDS, SITE_DEFAULTS, WEAPON_DEFAULTS,
-                        WEAPON_KEYS, FactionParams, IranParams, IraqParams, MilitiaCommon,
-                        ModelParams, Replay, RulePeriod, Shock, SiteParams, USParams,
-                        WeaponParams)
+from sim import params as P
+from sim.params import (DEFAULT_SEED, FACTION_DEFAULTS, MAX_CASUALTIES, SEED_BOUNDS,
+                        SHOCK_FIELDS, SHOCK_KINDS, SHOCK_REQUIRED, SHOCK_SCALE_BOUNDS,
+                        SHOCK_SIZE_BOUNDS, SITE_DEFAULTS, WEAPON_DEFAULTS, WEAPON_KEYS,
+                        FactionParams, IranParams, IraqParams, MilitiaCommon, ModelParams,
+                        Replay, RulePeriod, Shock, SiteParams, USParams, WeaponParams)
 from sim.rules import REGISTRY, make_rule
 
-#: Dates a scenario may use at all: generous around the 2019-2024 record, to catch typos.
-DATE_MIN, DATE_MAX = date(2019, 1, 1), date(2030, 12, 31)
-#: The model's default window (DESIGN.md, "The model").
-DEFAULT_START, DEFAULT_END = date(2019, 10, 1), date(2024, 12, 31)
-DEFAULT_SEED = 0
+#: The bounds of sim.params, as dates.
+DATE_MIN, DATE_MAX = date.fromisoformat(P.DATE_MIN), date.fromisoformat(P.DATE_MAX)
+DEFAULT_START, DEFAULT_END = date.fromisoformat(P.DEFAULT_START), date.fromisoformat(P.DEFAULT_END)
 DEFAULT_RULE: str = USParams.rule  # the dataclass default, "threshold"
 
 TOP_KEYS: tuple[str, ...] = (
     "name", "description", "start", "end", "seed", "extends", "shock_scale",
     "iran", "militias", "weapons", "sites", "us", "iraq", "shocks", "replay")
 
-#: Bounds of values that ``sim.params`` declares without them: (lo, hi).
-SEED_BOUNDS = (0, 2 ** 63 - 1)
-SHOCK_SCALE_BOUNDS = (0.0, 10.0)
-#: Shock keys by kind, with bounds of their numbers. ``regional_war`` and ``freeze`` sizes are
-#: in units of regional tension; ``iraq_government`` sets Baghdad's restraint, a share (0-1).
-#: ``half_life_days`` 0 means the kind's default (``sim.arrays.DEFAULT_SHOCK_HALF_LIFE``).
+_HALF_LIFE = {f.name: f for f in dataclasses.fields(Shock)}["half_life_days"].metadata
+#: Shock keys by kind, with bounds of their numbers (all from sim.params).
 SHOCK_KEYS: dict[str, dict[str, tuple[float, float] | None]] = {
-    "regional_war": {"date": None, "kind": None, "size": (0.0, 10.0),
-                     "half_life_days": (0.0, 5000.0)},
-    "freeze": {"date": None, "kind": None, "size": (0.0, 10.0), "end": None},
-    "iraq_government": {"date": None, "kind": None, "size": (0.0, 1.0)},
-}
-SHOCK_REQUIRED: tuple[str, ...] = ("date", "kind", "size")
+    kind: {key: (SHOCK_SIZE_BOUNDS[kind] if key == "size" else
+                 (_HALF_LIFE["lo"], _HALF_LIFE["hi"]) if key == "half_life_days" else None)
+           for key in keys}
+    for kind, keys in SHOCK_FIELDS.items()}
 
 #: Actor kinds whose documented actions history replay can force (sim.replay.FORCEABLE).
 REPLAY_FORCEABLE: tuple[str, ...] = ("us", "militia", "iran", "iraq")
@@ -122,8 +116,6 @@ REPLAY_ADD_KEYS: tuple[str, ...] = (
     "date", "actor", "actor_kind", "action", "target", "weapon", "site", "country",
     "intercepted", *ev.CASUALTY_COLUMNS, "description")
 REPLAY_TARGETS: tuple[str, ...] = ev.MILITIA_ACTORS + ("us", "iraq", "iran")
-#: Most casualties one added event may carry (Tower 22: 3 killed, 40+ wounded).
-MAX_CASUALTIES = 10000
 SITE_COUNTRIES: tuple[str, ...] = ("iraq", "syria", "jordan")
 
 

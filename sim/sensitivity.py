@@ -538,7 +538,7 @@ def _param_doc(data: SweepData, name: str) -> str:
     from sim.params import ModelParams, describe
     from sim.rules import REGISTRY
     for row in describe(ModelParams()):
-        if row["path"] == name.replace("militias.", "factions.", 1) or row["path"] == name:
+        if row["path"] == name:
             return _short(row["doc"])
     key = name.rsplit(".", 1)[-1]
     rule = data.manifest["sweep"]["scenario"]["resolved"].get("us", {}).get("rule")

@@ -36,8 +36,8 @@ Spec format (TOML, pure data)::
     integer = false                   # default: as sim.params declares the parameter
     role = "lever"                    # lever | uncertainty (default: lever for us.*)
 
-Paths are those of ``sim.params`` (``describe(ModelParams())`` lists them with bounds; its
-``factions.<f>.<param>`` are addressed as ``militias.<f>.<param>``, as in scenario files), the
+Paths are those of ``sim.params`` (``describe(ModelParams())`` lists them with bounds, by the
+names scenario files use: ``militias.<f>.<param>`` for a faction's), the
 rule parameters of the rule in force as ``us.<param>`` (``us.deaths`` for ``red_line``) or
 ``us.periods.<i>.<param>``, and ``shock_scale``. Categorical paths (``us.rule``, a site's
 ``country``/``until``) may be varied in grids only; each of their combinations is a group of
@@ -509,16 +509,13 @@ def _check_number(v: Any, lo, hi, integer: bool, bad: Callable[[str], InputError
 
 def _declared(params) -> dict[str, tuple[str, float | None, float | None]]:
     """Every path a sweep may vary for these parameters: kind (real/integer/categorical) and
-    declared bounds, from sim.params, the rules in force and sim.scenario."""
+    declared bounds, from sim.params and the rules in force."""
     from sim.params import describe
     from sim.rules import REGISTRY
-    from sim.scenario import SHOCK_SCALE_BOUNDS
 
     out: dict[str, tuple[str, Any, Any]] = {}
     for row in describe(params):
         path = row["path"]
-        if path.startswith("factions."):      # ModelParams.factions, addressed as militias.<f>
-            path = "militias." + path[len("factions."):]
         if isinstance(row["value"], str):
             out[path] = ("categorical", None, None)
         else:
@@ -529,7 +526,6 @@ def _declared(params) -> dict[str, tuple[str, float | None, float | None]]:
     for i, period in enumerate(params.us.periods):
         for key, (_d, lo, hi, _doc) in REGISTRY[period.rule].parameters.items():
             out[f"us.periods.{i}.{key}"] = ("real", lo, hi)
-    out["shock_scale"] = ("real", *SHOCK_SCALE_BOUNDS)
     return out
 
 
