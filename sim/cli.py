@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("backtest", "rolling-origin forecasts of the record against baselines"),
     "record": ("record", "the documented 2019-2024 record: summary and timeline"),
     "rules": ("rules", "list the deterrence rules and their parameters"),
+    "schema": ("schema", "print the JSON Schema of the scenario or sweep file format"),
     "bench": ("bench", "benchmark the engines and sweeps"),
     "viz": ("viz", "open the interactive model page (Solara)"),
 }

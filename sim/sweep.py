@@ -103,18 +103,15 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from sim.errors import InputError
+from sim.schema import (DEFAULT_LEVELS, DEFAULT_REPLICATES, DESIGNS, PARAM_KEYS,  # noqa: F401
+                        ROLES, validate_sweep)
 
-DESIGNS = ("grid", "lhs", "sobol", "saltelli", "morris")
-ROLES = ("lever", "uncertainty")
 SPEC_KEYS = ("name", "description", "scenario", "seed", "replicates", "design", "samples",
              "second_order", "levels", "metrics", "set", "parameters")
-PARAM_KEYS = ("values", "bounds", "distribution", "integer", "role")
-DEFAULT_REPLICATES = 10
 #: Runs per chunk: a batch-engine call costs about 1 s for the 2019-2024 window plus
 #: 1.4-1.8 ms per run, cheapest per run near 2,500 (measured by `escalation bench`); smaller
 #: sweeps are cut in at least 4 chunks of at least 500 runs so that several workers share them.
 MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, MIN_CHUNKS = 2500, 500, 4
-DEFAULT_LEVELS = 4
 MAX_POINTS = 10_000_000
 #: Metrics that are a day index (-1 = never in the engine; null in the table) or a yes/no.
 DAY_METRICS = ("highest_rung_day", "us_left_iraq_day")
@@ -254,7 +251,6 @@ def load_spec(path: str | os.PathLike, *, record: Any = None) -> SweepSpec:
 def spec_from_dict(data: dict, file: str = "<dict>", base_dir: str | os.PathLike = ".",
                    default_name: str = "sweep", *, record: Any = None) -> SweepSpec:
     """Validate a spec given as data; ``scenario`` is looked up relative to ``base_dir``."""
-    from sim.dynamics import SUMMARY_COLUMNS
     from sim.scenario import load_scenario as load
 
     def load_scenario(path, overrides=None):
@@ -265,91 +261,36 @@ def spec_from_dict(data: dict, file: str = "<dict>", base_dir: str | os.PathLike
 
     if not isinstance(data, dict):
         raise bad(None, "expected a table of sweep keys")
-    for key in data:
-        if key not in SPEC_KEYS:
-            raise bad(key, f"unknown key; allowed: {', '.join(SPEC_KEYS)}")
-
-    name = data.get("name", default_name)
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    try:
+        keys = validate_sweep(data)        # the declared shape: sim.schema.sweep_model
+    except InputError as err:
+        raise bad(err.field, err.message) from None
+    name = keys["name"] or default_name
+    if not _NAME.fullmatch(name):
         raise bad("name", f"expected a name of letters, digits, '_', '-', '.', got {name!r}")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise bad("description", "expected a string")
-
-    design = data.get("design")
-    if design not in DESIGNS:
-        raise bad("design", f"{'missing' if design is None else repr(design)}; "
-                            f"allowed: {', '.join(DESIGNS)}")
-
-    if "scenario" not in data:
-        raise bad("scenario", "missing; the base scenario file, relative to this spec "
-                              "(e.g. \"../history.toml\")")
-    scen = data["scenario"]
-    if not isinstance(scen, str) or not scen.strip():
-        raise bad("scenario", "expected a path to a scenario file, relative to this spec")
+    description, design, scen = keys["description"], keys["design"], keys["scenario"]
     scen_path = Path(base_dir) / scen
     scen_shown = os.path.normpath(os.path.join(os.fspath(base_dir), scen))
     if not scen_path.is_file():
         raise bad("scenario", f"no such scenario file {scen_shown}")
 
-    fixed = _flatten(data.get("set", {}), file, "set")
+    fixed = _flatten(keys["set"], file, "set")
     base = load_scenario(scen_shown)         # errors in the scenario name its file
     try:
         scenario = load_scenario(scen_shown, fixed or None)
     except InputError as err:
         raise _relabel(err, file, "set") from None
 
-    seed = data.get("seed", scenario.seed)
-    if not _whole(seed) or not 0 <= seed < 2 ** 63:
-        raise bad("seed", f"expected a whole number in [0, 2^63), got {seed!r}")
-    replicates = data.get("replicates", DEFAULT_REPLICATES)
-    if not _whole(replicates) or not 1 <= replicates <= 1_000_000:
-        raise bad("replicates", f"expected a whole number in [1, 1000000], got {replicates!r}")
+    seed = scenario.seed if keys["seed"] is None else keys["seed"]
+    replicates, metrics, samples = keys["replicates"], keys["metrics"], keys["samples"]
 
-    metrics = data.get("metrics", list(SUMMARY_COLUMNS))
-    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str)
-                                                               for m in metrics):
-        raise bad("metrics", "expected a non-empty array of metric names; allowed: "
-                             + ", ".join(SUMMARY_COLUMNS))
-    for m in metrics:
-        if m not in SUMMARY_COLUMNS:
-            raise bad("metrics", f"unknown metric {m!r}; allowed: {', '.join(SUMMARY_COLUMNS)}")
-    if len(set(metrics)) != len(metrics):
-        raise bad("metrics", "a metric is listed twice")
-
-    samples = data.get("samples")
-    if design == "grid":
-        if samples is not None:
-            raise bad("samples", "only for sampled designs (lhs, sobol, saltelli, morris); "
-                                 "a grid's size is the product of its values")
-    else:
-        if samples is None:
-            raise bad("samples", f"missing; design {design!r} needs a number of samples")
-        if not _whole(samples) or samples < 1:
-            raise bad("samples", f"expected a positive whole number, got {samples!r}")
-        if design in ("sobol", "saltelli") and samples & (samples - 1):
-            raise bad("samples", f"{samples} is not a power of two; {design} designs need "
-                                 "2^m (e.g. 64, 128, 256) to keep the Sobol sequence balanced")
-        if design == "morris" and samples < 2:
-            raise bad("samples", "morris needs at least 2 trajectories")
-
-    raw_params = data.get("parameters")
-    if not isinstance(raw_params, dict) or not raw_params:
-        raise bad("parameters", "missing; at least one [parameters.\"dotted.path\"] table")
-    raw_params = _param_tables(raw_params, file)
-
-    if "second_order" in data and design != "saltelli":
-        raise bad("second_order", "only for design = \"saltelli\"")
-    if "levels" in data and design != "morris":
-        raise bad("levels", "only for design = \"morris\"")
-    second_order = data.get("second_order", len(raw_params) >= 2)
-    if not isinstance(second_order, bool):
-        raise bad("second_order", "expected true or false")
+    raw_params = _param_tables(keys["parameters"], file)
+    second_order = keys["second_order"]
+    if second_order is None:
+        second_order = len(raw_params) >= 2
     if design == "saltelli" and second_order and len(raw_params) < 2:
         raise bad("second_order", "second-order indices need at least two parameters")
-    levels = data.get("levels", DEFAULT_LEVELS)
-    if not _whole(levels) or not 2 <= levels <= 100:
-        raise bad("levels", f"expected a whole number in [2, 100], got {levels!r}")
+    levels = keys["levels"]
 
     declared = _declared(scenario.params)
     for path in raw_params:
