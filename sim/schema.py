@@ -5,8 +5,9 @@ from the declarations of ``sim.params`` (types, bounds, defaults, meanings) and 
 registry (``sim.rules``: the keys allowed in ``[us]`` and ``[[us.periods]]`` depend on the
 rule); :func:`validate_scenario`, which checks merged scenario data against it and returns
 the normalised data or raises the project's one-line :class:`~sim.errors.InputError`
-(dotted field, what is allowed); :func:`scenario_json_schema`. The sweep spec's model lives
-with the sweep (``sim.sweep.spec``).
+(dotted field, what is allowed); :func:`scenario_json_schema`; and the same for the sweep
+spec's keys (:func:`sweep_model`, :func:`validate_sweep`, :func:`sweep_json_schema`; what a
+varied path means is checked by ``sim.sweep.spec``).
 
 What does not: reading files, ``extends`` and ``--set`` (``sim.scenario``, which merges and
 then validates here), the parameters' values and bounds (``sim.params``).
@@ -416,6 +417,18 @@ def _shock_model() -> Any:
     return Annotated[Union[members], choose, BeforeValidator(_check_shock)]
 
 
+_Actor = Choice(ev.MILITIA_ACTORS + ("us", "iraq", "iran"), "actor")
+_ActorKind = Choice(ev.ACTOR_KINDS, "actor kind")
+_Action = Choice(tuple(dict.fromkeys(a for acts in ev.ACTIONS.values() for a in acts)), "action")
+_Target = Choice(("",) + REPLAY_TARGETS, "target")
+_Weapon = Choice(ev.WEAPONS, "weapon")
+_Site = Choice(("",) + tuple(P.SITE_DEFAULTS), "site")
+_Country = Choice(ev.COUNTRIES, "country")
+_Flag = Annotated[bool, BeforeValidator(_flag)]
+_Casualties = Number(0, P.MAX_CASUALTIES, integer=True)
+_EventId = Annotated[str, BeforeValidator(lambda v: _text(v, False))]
+
+
 class AddedEvent(Table):
     """An event added by history replay, in the record's columns."""
 
@@ -428,21 +441,20 @@ class AddedEvent(Table):
         for kind in ev.ACTOR_KINDS]})
 
     date: Day
-    actor: Optional[Choice(ev.MILITIA_ACTORS + ("us", "iraq", "iran"), "actor")] = None
-    actor_kind: Choice(ev.ACTOR_KINDS, "actor kind")
-    action: Choice(tuple(dict.fromkeys(a for acts in ev.ACTIONS.values() for a in acts)),
-                   "action")
-    target: Optional[Choice(("",) + REPLAY_TARGETS, "target")] = None
-    weapon: Optional[Choice(ev.WEAPONS, "weapon")] = None
-    site: Optional[Choice(("",) + tuple(P.SITE_DEFAULTS), "site")] = None
-    country: Optional[Choice(ev.COUNTRIES, "country")] = None
-    intercepted: Optional[Annotated[bool, BeforeValidator(_flag)]] = None
-    us_killed: Number(0, P.MAX_CASUALTIES, integer=True) = None
-    us_wounded: Number(0, P.MAX_CASUALTIES, integer=True) = None
-    coalition_killed: Number(0, P.MAX_CASUALTIES, integer=True) = None
-    militia_killed: Number(0, P.MAX_CASUALTIES, integer=True) = None
-    iraqi_killed: Number(0, P.MAX_CASUALTIES, integer=True) = None
-    civilian_killed: Number(0, P.MAX_CASUALTIES, integer=True) = None
+    actor: Optional[_Actor] = None
+    actor_kind: _ActorKind
+    action: _Action
+    target: Optional[_Target] = None
+    weapon: Optional[_Weapon] = None
+    site: Optional[_Site] = None
+    country: Optional[_Country] = None
+    intercepted: Optional[_Flag] = None
+    us_killed: _Casualties = None
+    us_wounded: _Casualties = None
+    coalition_killed: _Casualties = None
+    militia_killed: _Casualties = None
+    iraqi_killed: _Casualties = None
+    civilian_killed: _Casualties = None
     description: Optional[Text] = None
 
     @classmethod
@@ -484,14 +496,19 @@ class AddedEvent(Table):
 assert tuple(AddedEvent.model_fields) == REPLAY_ADD_KEYS
 
 
+_Forced = Array(Choice(REPLAY_FORCEABLE, "actor kind"))
+_Removed = Array(_EventId)
+_Added = Array(AddedEvent, tables=True)
+
+
 class Replay(Table):
     """History replay: force documented actions, remove or add single documented events."""
 
-    force: Optional[Array(Choice(REPLAY_FORCEABLE, "actor kind"))] = Field(
+    force: Optional[_Forced] = Field(
         default=None, description="actor kinds whose documented actions are replayed")
-    remove: Optional[Array(Annotated[str, BeforeValidator(lambda v: _text(v, False))])] = \
-        Field(default=None, description="event_ids of the record to delete")
-    add: Optional[Array(AddedEvent, tables=True)] = Field(
+    remove: Optional[_Removed] = Field(
+        default=None, description="event_ids of the record to delete")
+    add: Optional[_Added] = Field(
         default=None, description="events to add, in the record's columns")
 
     @model_validator(mode="after")
