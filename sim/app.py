@@ -9,6 +9,8 @@ escalation ladder, the actors' state) and :func:`Page`, the Solara component tha
 
 What does not live here: the model (``sim.model``), the rules (``sim.rules``) and the
 ensemble figures of many replicates (``sim.plots``); this page shows one replicate, day by day.
+The page is the top layer, like the command line: it loads the documented record
+(``calibration.documented()``) and gives it to the model with the scenario.
 
 How the page works. The sidebar's first card chooses a scenario (``scenarios/*.toml``) and a
 deterrence rule; choosing either builds a fresh model at once; its "Run to end" button runs

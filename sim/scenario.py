@@ -3,8 +3,10 @@
 What lives here: :class:`Scenario` (a validated scenario with fully resolved
 :class:`sim.params.ModelParams`), :func:`load_scenario`, :func:`scenario_from_dict` and
 :func:`parse_set`. What does not: the parameters, their defaults and bounds
-(``sim.params``), the deterrence rules and their parameters (``sim.rules``), running a
-scenario (``sim.run``) and the command line (``sim.commands``).
+(``sim.params``), the deterrence rules and their parameters (``sim.rules``), the checks
+themselves (``sim.schema``), running a scenario (``sim.run``), loading the documented record
+(``calibration``: the caller passes it, ``load_scenario(path, record=documented())``, and the
+scenario carries it to replay and figures) and the command line (``sim.commands``).
 
 The file format (TOML; DESIGN.md, "Interfaces")::
 
