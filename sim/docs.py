@@ -266,13 +266,26 @@ def cli_blocks() -> dict[str, Callable[[], str]]:
 
 
 def _new_sections(text: str) -> str:
-    """Sections for commands that docs/cli.md does not describe yet, before "From Python"."""
-    missing = [n for n in _subparsers() if f"<!-- generated: usage:{n} -->" not in text]
-    if not missing:
+    """Usage and options for every command: under its own heading when docs/cli.md has one
+    without them (written by hand), else in a new section before "From Python"."""
+    new = ""
+    for n in _subparsers():
+        if f"<!-- generated: usage:{n} -->" in text:
+            continue
+        blocks = (f"<!-- generated: usage:{n} -->\n<!-- end generated -->\n\n"
+                  f"<!-- generated: options:{n} -->\n<!-- end generated -->\n\n")
+        heading = f"## `escalation {n}`\n\n"
+        if heading in text:
+            at = text.index(heading) + len(heading)
+            if text.startswith("```\n", at):          # a hand-written usage block: replaced
+                end = text.index("```\n", at + 4) + 4
+                text = text[:at] + blocks + text[end:].lstrip("\n")
+            else:
+                text = text[:at] + blocks + text[at:]
+        else:
+            new += heading + blocks
+    if not new:
         return text
-    new = "".join(f"## `escalation {n}`\n\n<!-- generated: usage:{n} -->\n<!-- end generated "
-                  f"-->\n\n<!-- generated: options:{n} -->\n<!-- end generated -->\n\n"
-                  for n in missing)
     at = text.find("## From Python")
     return text + "\n" + new if at < 0 else text[:at] + new + text[at:]
 

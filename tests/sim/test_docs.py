@@ -54,3 +54,16 @@ def test_a_new_command_gets_a_section(tmp_path):
 def test_an_unknown_block_is_an_error():
     with pytest.raises(SystemExit, match="unknown generated block 'nope'"):
         regenerate("<!-- generated: nope -->\n<!-- end generated -->", {}, "x.md")
+
+
+def test_a_hand_written_section_keeps_its_prose_and_gets_the_tables(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(DOCS, docs)
+    cli = docs / "cli.md"
+    text = cli.read_text()
+    start = text.index("<!-- generated: usage:schema -->")
+    end = text.index("Prints the JSON Schema")
+    cli.write_text(text[:start] + "```\nescalation schema KIND\n```\n\n" + text[end:])
+    write(docs=docs)
+    assert cli.read_text() == text
+
