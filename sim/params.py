@@ -371,6 +371,12 @@ SHOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "iraq_government": ("date", "kind", "size"),
 }
 SHOCK_REQUIRED: tuple[str, ...] = ("date", "kind", "size")
+#: Parameters that runs, sweeps and calibration may override by path but scenario files do
+#: not hold (their value is a constant of the engine): path -> (lo, hi, meaning).
+OVERRIDE_ONLY: dict[str, tuple[float, float, str]] = {
+    "us.us_share_of_killed": (0.0, 1.0, "share of deaths in lethal attacks that are U.S. "
+                                        "personnel (default sim.arrays.US_SHARE_OF_KILLED)"),
+}
 #: Most casualties one event added by history replay may carry (Tower 22: 3 killed, 40+
 #: wounded).
 MAX_CASUALTIES = 10000

@@ -405,7 +405,7 @@ def _check_number(v: Any, lo, hi, integer: bool, bad: Callable[[str], InputError
 def _declared(params) -> dict[str, tuple[str, float | None, float | None]]:
     """Every path a sweep may vary for these parameters: kind (real/integer/categorical) and
     declared bounds, from sim.params and the rules in force."""
-    from sim.params import describe
+    from sim.params import OVERRIDE_ONLY, describe
     from sim.rules import REGISTRY
 
     out: dict[str, tuple[str, Any, Any]] = {}
@@ -415,7 +415,8 @@ def _declared(params) -> dict[str, tuple[str, float | None, float | None]]:
             out[path] = ("categorical", None, None)
         else:
             out[path] = ("integer" if row["integer"] else "real", row["lo"], row["hi"])
-    out["us.us_share_of_killed"] = ("real", 0.0, 1.0)     # sim.arrays.US_SHARE_OF_KILLED
+    for path, (lo, hi, _doc) in OVERRIDE_ONLY.items():
+        out[path] = ("real", lo, hi)
     for key, (_d, lo, hi, _doc) in REGISTRY[params.us.rule].parameters.items():
         out[f"us.{key}"] = ("real", lo, hi)
     for i, period in enumerate(params.us.periods):
