@@ -200,6 +200,10 @@ WEAPON_DEFAULTS: dict[str, dict[str, float]] = {
 }
 
 
+#: Countries a site may be in.
+SITE_COUNTRIES: tuple[str, ...] = ("iraq", "syria", "jordan")
+
+
 @dataclass
 class SiteParams:
     """A U.S./coalition site that militias can attack."""

@@ -316,7 +316,7 @@ def _switch_rule(us: dict, new_rule: Any, origins: dict, default: str) -> dict:
     dropped = [k for k in us if k not in US_FIELDS or k == "periods"]
     if any(k != "periods" for k in dropped):
         def check() -> None:
-            rule = _rule_checked(old_rule, "us.rule")
+            rule = _rule_checked(old_rule)
             for key in dropped:
                 if key != "periods" and key not in REGISTRY[rule].parameters:
                     raise InputError(None, f"us.{key}", unknown_rule_key(
@@ -454,7 +454,7 @@ def _clean_scenario(data: dict, default_name: str, record: pd.DataFrame | None) 
     return validate_scenario(filled, record)
 
 
-def _rule_checked(rule: Any, path: str) -> str:
+def _rule_checked(rule: Any) -> str:
     """``rule`` if it names a registered rule; else the error validation would give."""
     if not isinstance(rule, str) or rule not in REGISTRY:
         validate_scenario({"us": {"rule": rule}})

@@ -48,7 +48,7 @@ REPLAY_ADD_KEYS: tuple[str, ...] = (
     "date", "actor", "actor_kind", "action", "target", "weapon", "site", "country",
     "intercepted", *ev.CASUALTY_COLUMNS, "description")
 REPLAY_TARGETS: tuple[str, ...] = ev.MILITIA_ACTORS + ("us", "iraq", "iran")
-SITE_COUNTRIES: tuple[str, ...] = ("iraq", "syria", "jordan")
+SITE_COUNTRIES: tuple[str, ...] = P.SITE_COUNTRIES
 TOP_KEYS: tuple[str, ...] = (
     "name", "description", "start", "end", "seed", "extends", "shock_scale",
     "iran", "militias", "weapons", "sites", "us", "iraq", "shocks", "replay")
