@@ -175,6 +175,20 @@ def draw_overrides(posterior_dir: str | os.PathLike, replicates: int, seed: int,
     return draw_from(read(posterior_dir), replicates, seed, rule)
 
 
+class Draws:
+    """A calibration folder as ``sim.run(..., posterior=Draws(DIR))`` takes it: the model
+    asks for ``draw(replicates, seed)`` and never imports calibration itself."""
+
+    def __init__(self, folder: str | os.PathLike, rule: str | None = None):
+        self.folder, self.rule = folder, rule
+
+    def draw(self, replicates: int, seed: int) -> dict[str, np.ndarray]:
+        return draw_overrides(self.folder, replicates, seed, self.rule)
+
+    def __str__(self) -> str:
+        return str(self.folder)
+
+
 def draw_from(post: Posterior, replicates: int, seed: int,
               rule: str | None = None) -> dict[str, np.ndarray]:
     """:func:`draw_overrides` of a posterior in memory (e.g. one just fitted)."""

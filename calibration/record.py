@@ -23,6 +23,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, ValidationError, V
                       model_validator)
 
 from sim import events as ev
+from sim.documented import Documented
 from sim.errors import InputError
 
 #: Where the packaged data files live (shipped as package data, see pyproject.toml).
@@ -423,3 +424,20 @@ def load_episodes(path: str | Path | None = None) -> pd.DataFrame:
     frame = _frame(rows, EpisodeRow, {**_text_dtypes(EpisodeRow), "start": "datetime",
                                       "end": "datetime"})
     return frame.sort_values(["start", "episode_id"], kind="stable").reset_index(drop=True)
+
+
+def documented(path: str | Path | None = None) -> Documented:
+    """The record's events, tallies and episodes, as runs, replays and plots are given them.
+
+    The model never loads the record itself (DESIGN.md, "Layers"): the command line, the page
+    and notebooks call this and pass the result, e.g. ``load_scenario(path, record=documented())``.
+
+    Args:
+        path: a folder holding events.csv, tallies.csv and episodes.csv; default the packaged
+            ``calibration/data``.
+    """
+    folder = Path(path) if path is not None else None
+    return Documented(
+        events=load_record(folder / "events.csv" if folder else None),
+        tallies=load_tallies(folder / "tallies.csv" if folder else None),
+        episodes=load_episodes(folder / "episodes.csv" if folder else None))

@@ -9,6 +9,8 @@ escalation ladder, the actors' state) and :func:`Page`, the Solara component tha
 
 What does not live here: the model (``sim.model``), the rules (``sim.rules``) and the
 ensemble figures of many replicates (``sim.plots``); this page shows one replicate, day by day.
+The page is the top layer, like the command line: it loads the documented record
+(``calibration.documented()``) and gives it to the model with the scenario.
 
 How the page works. The sidebar's first card chooses a scenario (``scenarios/*.toml``) and a
 deterrence rule; choosing either builds a fresh model at once; its "Run to end" button runs
@@ -42,10 +44,12 @@ with warnings.catch_warnings():
     from mesa.visualization import Slider, SolaraViz
     from mesa.visualization.utils import force_update
 
+from calibration import documented
 from sim.agents import Militia
 from sim.events import FACTIONS
 from sim.model import EscalationModel
 from sim.rules import REGISTRY
+from sim.scenario import load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = "history"
@@ -75,11 +79,16 @@ def scenario_names() -> list[str]:
     return sorted(names, key=lambda n: n != DEFAULT_SCENARIO)
 
 
+@functools.lru_cache(maxsize=1)
+def the_record():
+    """The documented record, read once: the page (top layer) gives it to the model."""
+    return documented()
+
+
 @functools.lru_cache(maxsize=64)
 def base_scenario(name: str):
     """The scenario file as written (its own rule and parameters), read once."""
-    from sim.scenario import load_scenario
-    return load_scenario(SCENARIO_DIR / f"{name}.toml")
+    return load_scenario(SCENARIO_DIR / f"{name}.toml", record=the_record())
 
 
 def slider_spec(rule: str, name: str, value: float | None = None) -> Slider:
@@ -179,8 +188,8 @@ class AppModel(EscalationModel):
                 changes[f"us.{name}"] = slider_value(rule, name, value)
         self.scenario_name = scenario
         self.rule_name = rule
-        super().__init__(SCENARIO_DIR / f"{scenario}.toml", replicate=int(replicate),
-                         set=changes)
+        super().__init__(load_scenario(SCENARIO_DIR / f"{scenario}.toml", changes or None,
+                                       record=the_record()), replicate=int(replicate))
 
     @property
     def rule_in_force(self):
@@ -219,8 +228,7 @@ class AppModel(EscalationModel):
 @functools.lru_cache(maxsize=1)
 def record_daily() -> pd.DataFrame:
     """The documented record as daily counts over the model's default window."""
-    from calibration import load_record
-    record = load_record()
+    record = the_record().events
     dates = pd.date_range("2019-01-01", "2030-12-31", freq="D")
     day = (pd.to_datetime(record["date"]) - dates[0]).dt.days.to_numpy()
     action = record["action"].astype(str).to_numpy()

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("record", "the documented 2019-2024 record: summary and timeline"),
     "import": ("import_", "ACLED or PLOVER/POLECAT event data into the record's format"),
     "rules": ("rules", "list the deterrence rules and their parameters"),
+    "schema": ("schema", "print the JSON Schema of the scenario or sweep file format"),
+    "docs": ("docs", "regenerate docs/scenarios.md, docs/cli.md and docs/schemas/ from the code"),
     "bench": ("bench", "benchmark the engines and sweeps"),
     "viz": ("viz", "open the interactive model page (Solara)"),
 }

@@ -4,7 +4,11 @@ What lives here: the parameter dataclasses (Iran, militias in common and per fac
 sites, U.S. forces, the Iraqi government), each field declared with :func:`param` so that its
 bounds, its source and whether it is a prior (not yet fitted) travel with it. The scenario
 loader validates against these declarations, sweeps and calibration address them by dotted
-path (``militias.fear_weight``, ``us.lag_days``, ``militias.kataib_hezbollah.base_attack_rate``).
+path (``militias.fear_weight``, ``us.lag_days``, ``militias.kataib_hezbollah.base_attack_rate``):
+one name per parameter, the scenario file's, everywhere (:func:`describe` gives the same).
+The scenario's own keys (window, seed, ``shock_scale``) and the shocks have their bounds here
+too (``DATE_MIN`` ... ``SHOCK_SIZE_BOUNDS``): every bound a scenario is checked against lives
+in this file or, for a rule's own parameters, in ``sim.rules``.
 
 What does not live here: dynamics (``sim.dynamics``), the rules' own parameters
 (``sim.rules``), scenario files (``sim.scenario``).
@@ -196,6 +200,10 @@ WEAPON_DEFAULTS: dict[str, dict[str, float]] = {
 }
 
 
+#: Countries a site may be in.
+SITE_COUNTRIES: tuple[str, ...] = ("iraq", "syria", "jordan")
+
+
 @dataclass
 class SiteParams:
     """A U.S./coalition site that militias can attack."""
@@ -326,17 +334,28 @@ class IraqParams:
                                        doc="days from leaving Iraq to leaving Syria")
 
 
-# --- The whole -----------------------------------------------------------------------------
+# --- The scenario's window and shocks ----------------------------------------------------
+
+#: Dates a scenario may use at all: generous around the 2019-2024 record, to catch typos.
+DATE_MIN, DATE_MAX = "2019-01-01", "2030-12-31"
+#: The model's default window (DESIGN.md, "The model") and seed.
+DEFAULT_START, DEFAULT_END = "2019-10-01", "2024-12-31"
+DEFAULT_SEED = 0
+SEED_BOUNDS: tuple[int, int] = (0, 2 ** 63 - 1)
+#: ``shock_scale`` multiplies every shock's size.
+SHOCK_SCALE_BOUNDS: tuple[float, float] = (0.0, 10.0)
+
 
 @dataclass
 class Shock:
     """A dated exogenous driver (scenario data, not code)."""
 
-    date: str = ""
-    kind: str = "regional_war"
-    size: float = 1.0
-    end: str = ""
-    half_life_days: float = 0.0
+    date: str = param("", source="scenario", doc="day the shock happens")
+    kind: str = param("regional_war", source="scenario", doc="one of SHOCK_KINDS")
+    size: float = param(1.0, source="scenario", doc="size; bounds by kind in SHOCK_SIZE_BOUNDS")
+    end: str = param("", source="scenario", doc="last day of a freeze ('' = none)")
+    half_life_days: float = param(0.0, 0, 5000, source="scenario",
+                                  doc="decay of a regional war (0 = the kind's default)")
 
 
 #: Shock kinds and their effect; ``half_life_days`` 0 means the kind's default.
@@ -345,6 +364,29 @@ SHOCK_KINDS: dict[str, str] = {
     "freeze": "Iran's proxies hold fire: lowers tension by `size` from date to `end`",
     "iraq_government": "a new Iraqi government: Baghdad's restraint becomes `size` (0-1)",
 }
+#: Bounds of a shock's ``size`` by kind: ``regional_war`` and ``freeze`` are in units of
+#: regional tension; ``iraq_government`` sets Baghdad's restraint, a share.
+SHOCK_SIZE_BOUNDS: dict[str, tuple[float, float]] = {
+    "regional_war": (0.0, 10.0), "freeze": (0.0, 10.0), "iraq_government": (0.0, 1.0)}
+#: The keys each kind of shock may hold (``end`` for a freeze, ``half_life_days`` for a war).
+SHOCK_FIELDS: dict[str, tuple[str, ...]] = {
+    "regional_war": ("date", "kind", "size", "half_life_days"),
+    "freeze": ("date", "kind", "size", "end"),
+    "iraq_government": ("date", "kind", "size"),
+}
+SHOCK_REQUIRED: tuple[str, ...] = ("date", "kind", "size")
+#: Parameters that runs, sweeps and calibration may override by path but scenario files do
+#: not hold (their value is a constant of the engine): path -> (lo, hi, meaning).
+OVERRIDE_ONLY: dict[str, tuple[float, float, str]] = {
+    "us.us_share_of_killed": (0.0, 1.0, "share of deaths in lethal attacks that are U.S. "
+                                        "personnel (default sim.arrays.US_SHARE_OF_KILLED)"),
+}
+#: Most casualties one event added by history replay may carry (Tower 22: 3 killed, 40+
+#: wounded).
+MAX_CASUALTIES = 10000
+
+
+# --- The whole -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -354,6 +396,10 @@ class Replay:
     force: list[str] = field(default_factory=list)   # actor kinds: us, militia, iran, iraq
     remove: list[str] = field(default_factory=list)  # event_ids of the record
     add: list[dict[str, Any]] = field(default_factory=list)  # events in the record's columns
+    #: The documented events that ``force`` and ``remove`` refer to (a DataFrame in the event
+    #: schema with ``event_id``), given by the caller (``load_scenario(..., record=...)``);
+    #: not part of the scenario's data, so not compared and not written to manifests.
+    documented: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -362,8 +408,9 @@ class ModelParams:
 
     iran: IranParams = field(default_factory=IranParams)
     militias: MilitiaCommon = field(default_factory=MilitiaCommon)
+    #: Addressed as ``militias.<faction>.<param>``, as in scenario files (``path``).
     factions: dict[str, FactionParams] = field(default_factory=lambda: {
-        f: FactionParams(**FACTION_DEFAULTS[f]) for f in FACTIONS})
+        f: FactionParams(**FACTION_DEFAULTS[f]) for f in FACTIONS}, metadata={"path": "militias"})
     weapons: dict[str, WeaponParams] = field(default_factory=lambda: {
         w: WeaponParams(**WEAPON_DEFAULTS[w]) for w in WEAPON_KEYS})
     sites: dict[str, SiteParams] = field(default_factory=lambda: {
@@ -371,16 +418,21 @@ class ModelParams:
     us: USParams = field(default_factory=USParams)
     iraq: IraqParams = field(default_factory=IraqParams)
     shocks: list[Shock] = field(default_factory=list)
-    shock_scale: float = 1.0
+    shock_scale: float = param(1.0, *SHOCK_SCALE_BOUNDS, source="scenario",
+                               doc="multiplies the size of every shock")
     replay: Replay = field(default_factory=Replay)
 
 
 def describe(obj: Any, prefix: str = "") -> list[dict[str, Any]]:
-    """Flatten a parameter object into rows: path, value, bounds, source, prior, meaning."""
+    """Flatten a parameter object into rows: path, value, bounds, source, prior, meaning.
+
+    Paths are those of scenario files, ``--set`` and sweeps (``militias.<faction>.<param>``
+    for ``ModelParams.factions``). Shocks (a list) are not rows: see ``SHOCK_SIZE_BOUNDS``.
+    """
     rows = []
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        path = f"{prefix}{f.name}"
+        path = f"{prefix}{f.metadata.get('path', f.name)}"
         if dataclasses.is_dataclass(value):
             rows += describe(value, path + ".")
         elif isinstance(value, dict) and value and all(

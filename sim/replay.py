@@ -6,7 +6,11 @@ A scenario's ``[replay]`` names actor kinds whose decisions are taken from the r
 only for forced actor kinds. That is how "what if the strike of 2020-01-03 had not happened"
 is asked: force the U.S. record, remove that strike, let Iran decide for itself.
 
-What does not live here: what a forced event does to the state (``sim.dynamics``).
+The record's events come with the scenario (``Replay.documented``, set by
+``load_scenario(path, record=...)``): the model is given the record, it does not load it.
+
+What does not live here: what a forced event does to the state (``sim.dynamics``), loading
+the record (``calibration.record``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections import defaultdict
 import pandas as pd
 
 from sim.arrays import COUNTRY_CODES, Timeline
+from sim.documented import HOW_TO_GET
 from sim.dynamics import ACTOR_NAMES, COUNTRY_NAMES, F, WEAPON_NAMES
 from sim.errors import InputError
 from sim.events import EVENT_COLUMNS, FACTIONS
@@ -54,8 +59,10 @@ def build_schedule(replay: Replay, timeline: Timeline, sites: list[str]) -> Sche
                          f"allowed: {', '.join(FORCEABLE)}")
     rows = []
     if forced or replay.remove:
-        from calibration import load_record
-        record = load_record()
+        record = replay.documented
+        if record is None:
+            raise InputError(None, "replay", "history replay (replay.force, replay.remove) "
+                             f"needs the documented record; {HOW_TO_GET}")
         missing = set(replay.remove) - set(record["event_id"])
         if missing:
             raise InputError(None, "replay.remove",

@@ -55,15 +55,16 @@ class RunResult:
 def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None = None,
         progress: bool = False, chunk_size: int = DEFAULT_CHUNK,
         overrides: dict[str, np.ndarray] | None = None,
-        posterior: str | os.PathLike | None = None) -> RunResult:
+        posterior: Any = None) -> RunResult:
     """Run ``replicates`` replicates of ``scenario`` (a Scenario or a path to its TOML).
 
     Args:
         engine: ``batch`` (vectorised, fast) or ``mesa`` (one ``EscalationModel`` per replicate).
         seed: overrides the scenario's seed.
         overrides: dotted path -> one value per replicate (sweeps, calibration draws).
-        posterior: a calibration folder; each replicate draws its parameters from its
-            posterior sample (``calibration.posterior.draw_overrides``).
+        posterior: where each replicate draws its parameters from: anything with
+            ``draw(replicates, seed) -> overrides`` whose ``str()`` names it for the manifest,
+            e.g. ``calibration.posterior.Draws(DIR)`` (the model does not import calibration).
     """
     from sim.output import daily_frame, events_frame, summary_frame
     from sim.scenario import Scenario, load_scenario
@@ -77,8 +78,7 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
     seed = scenario.seed if seed is None else int(seed)
     overrides = dict(overrides or {})
     if posterior is not None:
-        from calibration.posterior import draw_overrides
-        overrides.update(draw_overrides(posterior, replicates, seed))
+        overrides.update(posterior.draw(replicates, seed))
     t0 = time.perf_counter()
     outputs = []
     bar = _progress(replicates, f"{scenario.name} ({engine})", progress)

@@ -3,8 +3,10 @@
 What lives here: :class:`Scenario` (a validated scenario with fully resolved
 :class:`sim.params.ModelParams`), :func:`load_scenario`, :func:`scenario_from_dict` and
 :func:`parse_set`. What does not: the parameters, their defaults and bounds
-(``sim.params``), the deterrence rules and their parameters (``sim.rules``), running a
-scenario (``sim.run``) and the command line (``sim.commands``).
+(``sim.params``), the deterrence rules and their parameters (``sim.rules``), the checks
+themselves (``sim.schema``), running a scenario (``sim.run``), loading the documented record
+(``calibration``: the caller passes it, ``load_scenario(path, record=documented())``, and the
+scenario carries it to replay and figures) and the command line (``sim.commands``).
 
 The file format (TOML; DESIGN.md, "Interfaces")::
 
@@ -49,9 +51,9 @@ Merging and overriding:
   set the whole array (``shocks=[{date=2023-10-07, kind="regional_war", size=1}]``).
 
 Validation. Every number's bounds, and whether it must be whole, come from the field
-declarations of ``sim.params`` (``param(default, lo, hi, integer=...)``) and from each rule's
-``parameters``; only the few values that ``sim.params`` declares without bounds (shock sizes,
-``shock_scale``, the seed, the date range) have theirs here. Unknown keys are errors at any
+declarations of ``sim.params`` (``param(default, lo, hi, integer=...)``, and its constants
+for shock sizes, ``shock_scale``, the seed and the date range) and from each rule's
+``parameters``; none are written here. Unknown keys are errors at any
 depth. Every failure is an :class:`sim.errors.InputError` naming the file that holds the bad
 value (the parent file for an inherited one, ``--set KEY=VALUE`` for an override), the dotted
 field (``shocks[2].kind``) and what is allowed. Shock dates must lie within
@@ -59,71 +61,44 @@ field (``shocks[2].kind``) and what is allowed. Shock dates must lie within
 ``end`` simply does not happen in that run, so ``--set end=2021-12-31`` can cut
 ``history.toml`` short.
 
-The validator walks the TOML data with the dataclasses' metadata rather than through pydantic
-models generated from it: the keys allowed in ``[us]`` depend on the value of its ``rule``,
-and raising the one-line error with the dotted path directly is shorter than translating
-pydantic's error locations back into it.
+The checks are the declared models of ``sim.schema`` (pydantic, built from ``sim.params``
+and the rule registry); this module reads, merges, overrides, then validates the merged data
+there and names the file that set the bad value. ``escalation schema scenario`` prints the
+same declarations as a JSON Schema for editors.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-import math
-import numbers
 import os
 import re
 import tomllib
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import pandas as pd
 
 from sim import events as ev
+from sim import params as P
+from sim.documented import Documented, as_documented
 from sim.errors import InputError
-from sim.params import (FACTION_DEFAULTS, SHOCK_KINDS, SITE_DEFAULTS, WEAPON_DEFAULTS,
-                        WEAPON_KEYS, FactionParams, IranParams, IraqParams, MilitiaCommon,
-                        ModelParams, Replay, RulePeriod, Shock, SiteParams, USParams,
-                        WeaponParams)
-from sim.rules import REGISTRY, make_rule
+from sim.params import (FACTION_DEFAULTS, SITE_DEFAULTS, WEAPON_DEFAULTS, WEAPON_KEYS,
+                        FactionParams, IranParams, IraqParams, MilitiaCommon, ModelParams,
+                        Replay, RulePeriod, Shock, SiteParams, USParams, WeaponParams)
+from sim.rules import REGISTRY
+# Names kept importable from here (they moved to sim.schema and sim.params).
+from sim.schema import (DEFAULT_RULE, REPLAY_ADD_KEYS, REPLAY_FORCEABLE,  # noqa: F401
+                        REPLAY_TARGETS, SITE_COUNTRIES, TOP_KEYS, US_FIELDS, show,
+                        unknown_rule_key, validate_scenario)
+from sim.params import (DEFAULT_SEED, MAX_CASUALTIES, SEED_BOUNDS,  # noqa: F401
+                        SHOCK_SCALE_BOUNDS)
 
-#: Dates a scenario may use at all: generous around the 2019-2024 record, to catch typos.
-DATE_MIN, DATE_MAX = date(2019, 1, 1), date(2030, 12, 31)
-#: The model's default window (DESIGN.md, "The model").
-DEFAULT_START, DEFAULT_END = date(2019, 10, 1), date(2024, 12, 31)
-DEFAULT_SEED = 0
-DEFAULT_RULE: str = USParams.rule  # the dataclass default, "threshold"
-
-TOP_KEYS: tuple[str, ...] = (
-    "name", "description", "start", "end", "seed", "extends", "shock_scale",
-    "iran", "militias", "weapons", "sites", "us", "iraq", "shocks", "replay")
-
-#: Bounds of values that ``sim.params`` declares without them: (lo, hi).
-SEED_BOUNDS = (0, 2 ** 63 - 1)
-SHOCK_SCALE_BOUNDS = (0.0, 10.0)
-#: Shock keys by kind, with bounds of their numbers. ``regional_war`` and ``freeze`` sizes are
-#: in units of regional tension; ``iraq_government`` sets Baghdad's restraint, a share (0-1).
-#: ``half_life_days`` 0 means the kind's default (``sim.arrays.DEFAULT_SHOCK_HALF_LIFE``).
-SHOCK_KEYS: dict[str, dict[str, tuple[float, float] | None]] = {
-    "regional_war": {"date": None, "kind": None, "size": (0.0, 10.0),
-                     "half_life_days": (0.0, 5000.0)},
-    "freeze": {"date": None, "kind": None, "size": (0.0, 10.0), "end": None},
-    "iraq_government": {"date": None, "kind": None, "size": (0.0, 1.0)},
-}
-SHOCK_REQUIRED: tuple[str, ...] = ("date", "kind", "size")
-
-#: Actor kinds whose documented actions history replay can force (sim.replay.FORCEABLE).
-REPLAY_FORCEABLE: tuple[str, ...] = ("us", "militia", "iran", "iraq")
-#: Keys of an added event: the record's columns that make sense for a new event.
-REPLAY_ADD_KEYS: tuple[str, ...] = (
-    "date", "actor", "actor_kind", "action", "target", "weapon", "site", "country",
-    "intercepted", *ev.CASUALTY_COLUMNS, "description")
-REPLAY_TARGETS: tuple[str, ...] = ev.MILITIA_ACTORS + ("us", "iraq", "iran")
-#: Most casualties one added event may carry (Tower 22: 3 killed, 40+ wounded).
-MAX_CASUALTIES = 10000
-SITE_COUNTRIES: tuple[str, ...] = ("iraq", "syria", "jordan")
+#: The bounds of sim.params, as dates.
+DATE_MIN, DATE_MAX = date.fromisoformat(P.DATE_MIN), date.fromisoformat(P.DATE_MAX)
+DEFAULT_START = date.fromisoformat(P.DEFAULT_START)
+DEFAULT_END = date.fromisoformat(P.DEFAULT_END)
 
 
 @dataclass
@@ -143,18 +118,26 @@ class Scenario:
     params: ModelParams
     path: str | None
     resolved: dict
+    #: The documented record this scenario was given (``sim.documented.Documented``), for
+    #: replay and for figures beside the record; None when the caller gave none.
+    record: Documented | None = field(default=None, compare=False, repr=False)
 
 
 # --- Public API ------------------------------------------------------------------------------
 
 def load_scenario(path: str | os.PathLike,
-                  overrides: list[str] | Mapping[str, Any] | None = None) -> Scenario:
+                  overrides: list[str] | Mapping[str, Any] | None = None, *,
+                  record: Documented | pd.DataFrame | None = None) -> Scenario:
     """Read a scenario file, follow ``extends``, apply ``overrides`` and validate.
 
     Args:
         path: a scenario TOML file.
         overrides: ``["us.rule=red_line", ...]`` as given to ``--set``, or a mapping of
             dotted paths to values.
+        record: the documented record (``calibration.documented()``, or its events table).
+            History replay needs it (``replay.force``, ``replay.remove``, checked against
+            it); figures draw it beside the ensemble. Without it, ``replay.remove`` is not
+            checked here and a run that replays fails with an error that says so.
 
     Raises:
         InputError: naming the file (or ``--set KEY=VALUE``), the field and what is allowed.
@@ -162,29 +145,31 @@ def load_scenario(path: str | os.PathLike,
     shown = os.fspath(path)
     origins: dict[tuple[str, ...], str] = {}
     data = _load_chain(Path(shown), shown, origins, ())
-    return _resolve(data, origins, shown, overrides, Path(shown).stem, shown)
+    return _resolve(data, origins, shown, overrides, Path(shown).stem, shown,
+                    as_documented(record))
 
 
 def scenario_from_dict(data: Mapping[str, Any], file: str = "<dict>",
                        base_dir: str | os.PathLike | None = None,
-                       overrides: list[str] | Mapping[str, Any] | None = None) -> Scenario:
+                       overrides: list[str] | Mapping[str, Any] | None = None, *,
+                       record: Documented | pd.DataFrame | None = None) -> Scenario:
     """Validate a scenario given as data (as a TOML file would hold it).
 
     Args:
         data: the scenario's keys and tables.
         file: what errors name as the file.
         base_dir: where a relative ``extends`` is looked up (default: the current directory).
-        overrides: as for :func:`load_scenario`.
+        overrides, record: as for :func:`load_scenario`.
     """
     if not isinstance(data, Mapping):
-        raise InputError(file, None, f"expected a table of scenario keys, got {_show(data)}")
+        raise InputError(file, None, f"expected a table of scenario keys, got {show(data)}")
     origins: dict[tuple[str, ...], str] = {}
     own = copy.deepcopy(dict(data))
     _mark(origins, (), own, file)
     base = Path(base_dir) if base_dir is not None else Path(".")
     merged = _with_parent(own, file, base, os.fspath(base), origins, ())
     name = Path(file).stem if file != "<dict>" else "scenario"
-    return _resolve(merged, origins, file, overrides, name, None)
+    return _resolve(merged, origins, file, overrides, name, None, as_documented(record))
 
 
 def parse_set(items: list[str]) -> dict[str, object]:
@@ -244,7 +229,7 @@ def _with_parent(own: dict, shown: str, base: Path, shown_base: str, origins: di
     target = own.pop("extends")
     if not isinstance(target, str) or not target.strip():
         raise InputError(shown, "extends", f"expected a path to a scenario file (relative to "
-                                           f"this one), got {_show(target)}")
+                                           f"this one), got {show(target)}")
     parent_path = base / target
     parent_shown = os.path.normpath(os.path.join(shown_base, target))
     if parent_path.resolve() in stack:
@@ -328,13 +313,14 @@ def _switch_rule(us: dict, new_rule: Any, origins: dict, default: str) -> dict:
     old_rule = us.get("rule", DEFAULT_RULE)
     if new_rule == old_rule:
         return us
-    dropped = [k for k in us if k not in _US_FIELDS or k == "periods"]
+    dropped = [k for k in us if k not in US_FIELDS or k == "periods"]
     if any(k != "periods" for k in dropped):
         def check() -> None:
-            rule = _rule_name(old_rule, "us.rule")
+            rule = _rule_checked(old_rule)
             for key in dropped:
                 if key != "periods" and key not in REGISTRY[rule].parameters:
-                    raise InputError(None, f"us.{key}", _unknown_us_key(rule))
+                    raise InputError(None, f"us.{key}", unknown_rule_key(
+                        key, ", ".join(US_FIELDS), rule))
         _attributed(check, origins, default)
     for key in dropped:
         _forget(origins, ("us", key))
@@ -405,7 +391,7 @@ def _apply_overrides(data: dict, sets: list[tuple[str, Any, str]], origins: dict
                 origins[path] = text
             elif not isinstance(node[part], dict):
                 raise InputError(text, ".".join(path),
-                                 f"is {_show(node[part])}, not a table; cannot set {key}")
+                                 f"is {show(node[part])}, not a table; cannot set {key}")
             node = node[part]
         _forget(origins, tuple(parts))
         node[parts[-1]] = value
@@ -415,14 +401,18 @@ def _apply_overrides(data: dict, sets: list[tuple[str, Any, str]], origins: dict
 # --- Resolution ------------------------------------------------------------------------------
 
 def _resolve(data: dict, origins: dict, file: str, overrides: Any, default_name: str,
-             path: str | None) -> Scenario:
+             path: str | None, record: Documented | None) -> Scenario:
     sets = _overrides(overrides)
     _apply_overrides(data, sets, origins)
-    clean = _attributed(lambda: _clean_scenario(data, default_name), origins, file)
+    events = None if record is None else record.events
+    clean = _attributed(lambda: _clean_scenario(data, default_name, events), origins, file)
     params = _params(clean)
+    if params.replay.force or params.replay.remove:
+        params.replay.documented = events     # what build_schedule replays
     return Scenario(name=clean["name"], description=clean["description"],
                     start=pd.Timestamp(clean["start"]), end=pd.Timestamp(clean["end"]),
-                    seed=clean["seed"], params=params, path=path, resolved=clean)
+                    seed=clean["seed"], params=params, path=path, resolved=clean,
+                    record=record)
 
 
 def _params(clean: dict) -> ModelParams:
@@ -444,7 +434,7 @@ def _params(clean: dict) -> ModelParams:
             periods=[RulePeriod(start=p["start"], rule=p["rule"],
                                 params={k: v for k, v in p.items() if k not in ("start", "rule")})
                      for p in us.get("periods", [])],
-            **{k: v for k, v in us.items() if k in _fields(USParams) and k != "rule"}),
+            **{k: v for k, v in us.items() if k in US_FIELDS and k not in ("rule", "periods")}),
         iraq=IraqParams(**clean.get("iraq", {})),
         shocks=[Shock(**s) for s in clean.get("shocks", [])],
         shock_scale=clean.get("shock_scale", ModelParams.shock_scale),
@@ -453,380 +443,19 @@ def _params(clean: dict) -> ModelParams:
 
 
 # --- Validation ------------------------------------------------------------------------------
-# Each _clean_* function checks one part and returns it normalized (numbers typed as declared,
-# dates as ISO strings); errors carry no file, _attributed adds it.
+# The checks themselves are the declared models of sim.schema; errors carry no file,
+# _attributed adds the one that set the field.
 
-def _fields(cls: type) -> dict[str, dataclasses.Field]:
-    """The declared parameters of a params dataclass (those made with ``param``)."""
-    return {f.name: f for f in dataclasses.fields(cls) if "doc" in f.metadata}
-
-
-_US_FIELDS: tuple[str, ...] = (*_fields(USParams), "periods")
-
-
-def _clean_scenario(data: dict, default_name: str) -> dict:
-    _no_unknown(data, TOP_KEYS, "")
-    out: dict[str, Any] = {
-        "name": _string(data.get("name", default_name), "name", allow_empty=False),
-        "description": _string(data.get("description", ""), "description"),
-    }
-    start = _in_range(_date(data.get("start", DEFAULT_START), "start"), "start")
-    end = _in_range(_date(data.get("end", DEFAULT_END), "end"), "end")
-    if end < start:
-        raise InputError(None, "end", f"end {end} is before start {start}")
-    out["start"], out["end"] = start.isoformat(), end.isoformat()
-    out["seed"] = _number(data.get("seed", DEFAULT_SEED), "seed", *SEED_BOUNDS, integer=True)
-    if "shock_scale" in data:
-        out["shock_scale"] = _number(data["shock_scale"], "shock_scale", *SHOCK_SCALE_BOUNDS)
-    for key, cls in (("iran", IranParams), ("iraq", IraqParams)):
-        if key in data:
-            out[key] = _clean_fields(_table(data[key], key), cls, key)
-    if "militias" in data:
-        out["militias"] = _clean_militias(_table(data["militias"], "militias"))
-    if "weapons" in data:
-        out["weapons"] = _clean_keyed(data["weapons"], "weapons", "weapon", WEAPON_KEYS,
-                                      WeaponParams)
-    if "sites" in data:
-        out["sites"] = _clean_keyed(data["sites"], "sites", "site", tuple(SITE_DEFAULTS),
-                                    SiteParams)
-    out["us"] = _clean_us(_table(data.get("us", {}), "us"))
-    if "shocks" in data:
-        out["shocks"] = [_clean_shock(s, f"shocks[{i}]")
-                         for i, s in enumerate(_array_of_tables(data["shocks"], "shocks"))]
-    if "replay" in data:
-        out["replay"] = _clean_replay(_table(data["replay"], "replay"))
-    return out
+def _clean_scenario(data: dict, default_name: str, record: pd.DataFrame | None) -> dict:
+    """The merged data validated and normalised (numbers typed as declared, dates as ISO
+    strings), with the window, seed and rule filled in when the files leave them out."""
+    filled = {"name": default_name, "description": "", "start": DEFAULT_START,
+              "end": DEFAULT_END, "seed": DEFAULT_SEED, "us": {}, **data}
+    return validate_scenario(filled, record)
 
 
-def _clean_fields(table: dict, cls: type, path: str) -> dict:
-    """Check a table whose keys are the declared fields of ``cls``."""
-    fields = _fields(cls)
-    _no_unknown(table, tuple(fields), path)
-    return {key: _field_value(value, fields[key], cls, f"{path}.{key}")
-            for key, value in table.items()}
-
-
-def _field_value(value: Any, f: dataclasses.Field, cls: type, path: str) -> Any:
-    meta = f.metadata
-    if isinstance(f.default, str):
-        if cls is SiteParams and f.name == "country":
-            return _choice(value, SITE_COUNTRIES, path)
-        if cls is SiteParams and f.name == "until":
-            text = _string(value, path)
-            return text and _date(text, path).isoformat()
-        if cls is USParams and f.name == "rule":
-            return _rule_name(value, path)
-        return _string(value, path)
-    return _number(value, path, meta["lo"], meta["hi"], integer=meta["integer"])
-
-
-def _clean_militias(table: dict) -> dict:
-    common = _fields(MilitiaCommon)
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        path = f"militias.{key}"
-        if key in common:
-            out[key] = _field_value(value, common[key], MilitiaCommon, path)
-        elif key in ev.FACTIONS:
-            out[key] = _clean_fields(_table(value, path), FactionParams, path)
-        elif isinstance(value, dict):
-            raise InputError(None, path, f"unknown faction {key!r}; known: "
-                                         f"{', '.join(ev.FACTIONS)}")
-        else:
-            raise InputError(None, path, f"unknown key; allowed: {', '.join(common)}, or a "
-                                         f"faction table: {', '.join(ev.FACTIONS)}")
-    return out
-
-
-def _clean_keyed(value: Any, path: str, what: str, known: tuple[str, ...], cls: type) -> dict:
-    """A table of sub-tables keyed by a known name (weapons, sites)."""
-    out = {}
-    for key, sub in _table(value, path).items():
-        if key not in known:
-            raise InputError(None, f"{path}.{key}", f"unknown {what} {key!r}; known: "
-                                                    f"{', '.join(known)}")
-        out[key] = _clean_fields(_table(sub, f"{path}.{key}"), cls, f"{path}.{key}")
-    return out
-
-
-def _unknown_us_key(rule: str) -> str:
-    params = ", ".join(REGISTRY[rule].parameters) or "none"
-    return (f"unknown key; allowed: {', '.join(_US_FIELDS)}, and the parameters of "
-            f"rule {rule!r}: {params}")
-
-
-def _clean_us(table: dict) -> dict:
-    fields = _fields(USParams)
-    rule = _rule_name(table.get("rule", DEFAULT_RULE), "us.rule")
-    out: dict[str, Any] = {"rule": rule}
-    for key, value in table.items():
-        path = f"us.{key}"
-        if key == "rule":
-            continue
-        if key == "periods":
-            out[key] = _clean_periods(value)
-        elif key in fields:
-            out[key] = _field_value(value, fields[key], USParams, path)
-        else:
-            out[key] = _rule_param(rule, key, value, path, _unknown_us_key(rule))
-    return out
-
-
-def _rule_param(rule: str, key: str, value: Any, path: str, unknown: str) -> float:
-    spec = REGISTRY[rule].parameters.get(key)
-    if spec is None:
-        owners = [name for name, cls in sorted(REGISTRY.items()) if key in cls.parameters]
-        hint = f" ({key!r} is a parameter of {', '.join(owners)})" if owners else ""
-        raise InputError(None, path, unknown + hint)
-    _default, lo, hi, _doc = spec
-    return _number(value, path, lo, hi)
-
-
-def _clean_periods(value: Any) -> list[dict]:
-    out, seen = [], {}
-    for i, period in enumerate(_array_of_tables(value, "us.periods")):
-        path = f"us.periods[{i}]"
-        for key in ("start", "rule"):
-            if key not in period:
-                raise InputError(None, f"{path}.{key}", "required: each period has a start "
-                                                        "date and a rule")
-        start = _in_range(_date(period["start"], f"{path}.start"), f"{path}.start").isoformat()
-        if start in seen:
-            raise InputError(None, f"{path}.start", f"{start} repeats us.periods[{seen[start]}]"
-                                                    "; one rule per start date")
-        seen[start] = i
-        rule = _rule_name(period["rule"], f"{path}.rule")
-        params = REGISTRY[rule].parameters
-        unknown = (f"unknown key; allowed: start, rule, and the parameters of rule {rule!r}: "
-                   f"{', '.join(params) or 'none'}")
-        clean = {"start": start, "rule": rule}
-        for key, v in period.items():
-            if key not in ("start", "rule"):
-                clean[key] = _rule_param(rule, key, v, f"{path}.{key}", unknown)
-        out.append(clean)
-    return out
-
-
-def _clean_shock(shock: dict, path: str) -> dict:
-    kind = shock.get("kind")
-    if kind is None:
-        raise InputError(None, f"{path}.kind", f"required; one of {', '.join(SHOCK_KINDS)}")
-    kind = _choice(kind, tuple(SHOCK_KINDS), f"{path}.kind", what="shock kind")
-    allowed = SHOCK_KEYS[kind]
-    for key in shock:
-        if key not in allowed:
-            raise InputError(None, f"{path}.{key}", f"unknown key for a {kind!r} shock; "
-                                                    f"allowed: {', '.join(allowed)}")
-    for key in SHOCK_REQUIRED:
-        if key not in shock:
-            raise InputError(None, f"{path}.{key}", f"required; a shock has "
-                                                    f"{', '.join(SHOCK_REQUIRED)}")
-    day = _in_range(_date(shock["date"], f"{path}.date"), f"{path}.date")
-    out: dict[str, Any] = {"date": day.isoformat(), "kind": kind,
-                           "size": _number(shock["size"], f"{path}.size", *allowed["size"])}
-    if "end" in shock:
-        end = _in_range(_date(shock["end"], f"{path}.end"), f"{path}.end")
-        if end < day:
-            raise InputError(None, f"{path}.end", f"end {end} is before the shock's date {day}")
-        out["end"] = end.isoformat()
-    if "half_life_days" in shock:
-        out["half_life_days"] = _number(shock["half_life_days"], f"{path}.half_life_days",
-                                        *allowed["half_life_days"])
-    return out
-
-
-def _clean_replay(table: dict) -> dict:
-    _no_unknown(table, ("force", "remove", "add"), "replay")
-    out: dict[str, Any] = {}
-    if "force" in table:
-        out["force"] = [_choice(k, REPLAY_FORCEABLE, f"replay.force[{i}]", what="actor kind")
-                        for i, k in enumerate(_array(table["force"], "replay.force"))]
-    if "remove" in table:
-        out["remove"] = [_string(e, f"replay.remove[{i}]", allow_empty=False)
-                         for i, e in enumerate(_array(table["remove"], "replay.remove"))]
-        _check_removed(out["remove"], out.get("force", []))
-    if "add" in table:
-        out["add"] = [_clean_added(e, f"replay.add[{i}]")
-                      for i, e in enumerate(_array_of_tables(table["add"], "replay.add"))]
-    return out
-
-
-def _check_removed(ids: list[str], force: list[str]) -> None:
-    """Removed events must be documented, and of an actor kind the replay forces (the
-    record's events happen only for forced kinds, so removing another changes nothing)."""
-    kinds = _documented_events()
-    if kinds is None:      # the record is not available here: nothing to check against
-        return
-    for i, event_id in enumerate(ids):
-        if event_id not in kinds:
-            close = [k for k in kinds if event_id[:10] and k.startswith(event_id[:10])]
-            hint = f"; on that date: {', '.join(close)}" if close else ""
-            raise InputError(None, f"replay.remove[{i}]",
-                             f"no documented event {event_id!r} in the record{hint}")
-        if kinds[event_id] not in force:
-            raise InputError(None, f"replay.remove[{i}]",
-                             f"{event_id!r} is a {kinds[event_id]} event, but replay.force "
-                             f"does not force {kinds[event_id]!r}; removing it changes nothing")
-
-
-def _documented_events() -> dict[str, str] | None:
-    """event_id -> actor_kind of the documented record, or None when there is no record."""
-    try:
-        from calibration import load_record
-    except ImportError:
-        return None
-    try:
-        record = load_record()
-    except InputError as err:
-        if err.message == "no such file":
-            return None
-        raise
-    return dict(zip(record["event_id"].astype(str), record["actor_kind"].astype(str)))
-
-
-def _clean_added(event: dict, path: str) -> dict:
-    for key in event:
-        if key not in REPLAY_ADD_KEYS:
-            raise InputError(None, f"{path}.{key}", f"unknown key; an added event has "
-                                                    f"{', '.join(REPLAY_ADD_KEYS)}")
-    for key in ("date", "actor_kind", "action"):
-        if key not in event:
-            raise InputError(None, f"{path}.{key}", "required; an added event needs at least "
-                                                    "date, actor_kind and action")
-    out: dict[str, Any] = {}
-    out["date"] = _in_range(_date(event["date"], f"{path}.date"), f"{path}.date").isoformat()
-    kind = _choice(event["actor_kind"], ev.ACTOR_KINDS, f"{path}.actor_kind", what="actor kind")
-    if kind == "militia":
-        if "actor" not in event:
-            raise InputError(None, f"{path}.actor", "required for a militia event; one of "
-                                                    f"{', '.join(ev.MILITIA_ACTORS)}")
-        actor = _choice(event["actor"], ev.MILITIA_ACTORS, f"{path}.actor", what="militia")
-    else:
-        actor = _choice(event.get("actor", kind), (kind,), f"{path}.actor", what="actor")
-    out["actor"], out["actor_kind"] = actor, kind
-    out["action"] = _choice(event["action"], ev.ACTIONS[kind], f"{path}.action",
-                            what=f"action of a {kind} actor")
-    choices = {"target": ("",) + REPLAY_TARGETS, "weapon": ev.WEAPONS,
-               "site": ("",) + tuple(SITE_DEFAULTS), "country": ev.COUNTRIES}
-    for key, allowed in choices.items():
-        if key in event:
-            out[key] = _choice(event[key], allowed, f"{path}.{key}", what=key)
-    if "intercepted" in event:
-        if not isinstance(event["intercepted"], bool):
-            raise InputError(None, f"{path}.intercepted",
-                             f"expected true or false, got {_show(event['intercepted'])}")
-        out["intercepted"] = event["intercepted"]
-    for key in ev.CASUALTY_COLUMNS:
-        if key in event:
-            out[key] = _number(event[key], f"{path}.{key}", 0, MAX_CASUALTIES, integer=True)
-    if "description" in event:
-        out["description"] = _string(event["description"], f"{path}.description")
-    return out
-
-
-# --- Value checks ----------------------------------------------------------------------------
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a table"
-    return str(value)
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "..."
-    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
-
-
-def _no_unknown(table: dict, allowed: tuple[str, ...], path: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise InputError(None, f"{path}.{key}" if path else key,
-                             f"unknown key; allowed: {', '.join(allowed)}")
-
-
-def _table(value: Any, path: str) -> dict:
-    if not isinstance(value, dict):
-        raise InputError(None, path, f"expected a table ([{path}]), got {_show(value)}")
-    return value
-
-
-def _array(value: Any, path: str) -> list:
-    if not isinstance(value, list):
-        raise InputError(None, path, f"expected an array ([...]), got {_show(value)}")
-    return value
-
-
-def _array_of_tables(value: Any, path: str) -> list[dict]:
-    items = _array(value, path) if not isinstance(value, dict) else None
-    if items is None or not all(isinstance(v, dict) for v in items):
-        raise InputError(None, path, f"expected an array of tables ([[{path}]]), "
-                                     f"got {_show(value)}")
-    return items
-
-
-def _string(value: Any, path: str, allow_empty: bool = True) -> str:
-    if not isinstance(value, str):
-        raise InputError(None, path, f"expected a string, got {_show(value)}")
-    if not allow_empty and not value.strip():
-        raise InputError(None, path, "must not be empty")
-    return value
-
-
-def _choice(value: Any, allowed: tuple[str, ...], path: str, what: str = "value") -> str:
-    shown = ", ".join(repr(a) if not a else a for a in allowed)
-    if not isinstance(value, str) or value not in allowed:
-        raise InputError(None, path, f"unknown {what} {_show(value)}; known: {shown}")
-    return value
-
-
-def _rule_name(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise InputError(None, path, f"expected a rule name (string), got {_show(value)}; "
-                                     f"known rules: {', '.join(sorted(REGISTRY))}")
-    make_rule(value, where=path)   # raises "unknown rule ...; known rules: ..."
-    return value
-
-
-def _number(value: Any, path: str, lo: float | None, hi: float | None,
-            integer: bool = False) -> int | float:
-    """A number within [lo, hi]; a whole one (returned as int) if ``integer``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(None, path, f"expected {'a whole number' if integer else 'a number'}"
-                                     f", got {_show(value)}")
-    if integer:
-        if not isinstance(value, numbers.Integral):
-            if not math.isfinite(value) or not float(value).is_integer():
-                raise InputError(None, path, f"expected a whole number, got {_show(value)}")
-        number: int | float = int(value)
-    else:
-        number = float(value)
-    if math.isnan(number) or (lo is not None and number < lo) or (hi is not None and number > hi):
-        raise InputError(None, path, f"{_show(value)} is outside [{_fmt(lo)}, {_fmt(hi)}]")
-    return number
-
-
-def _date(value: Any, path: str) -> date:
-    if isinstance(value, datetime):
-        if value.time() != datetime.min.time() or value.tzinfo is not None:
-            raise InputError(None, path, f"expected a date (YYYY-MM-DD) without a time, "
-                                         f"got {value.isoformat()}")
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise InputError(None, path, f"expected a date (YYYY-MM-DD), got {_show(value)}")
-
-
-def _in_range(day: date, path: str) -> date:
-    if not DATE_MIN <= day <= DATE_MAX:
-        raise InputError(None, path, f"{day} is outside {DATE_MIN}..{DATE_MAX}")
-    return day
+def _rule_checked(rule: Any) -> str:
+    """``rule`` if it names a registered rule; else the error validation would give."""
+    if not isinstance(rule, str) or rule not in REGISTRY:
+        validate_scenario({"us": {"rule": rule}})
+    return rule

@@ -48,11 +48,13 @@ def comparison_table(results: dict, boot: int = 2000, seed: int = 0) -> pd.DataF
 
 
 def main(args) -> int:
+    from calibration import documented
     from sim.plots.ensemble import compare_figure
     from sim.run import atomic_folder, manifest, run
     from sim.scenario import load_scenario
 
-    scenarios = [load_scenario(p) for p in args.scenarios]
+    record = documented()
+    scenarios = [load_scenario(p, record=record) for p in args.scenarios]
     seed = scenarios[0].seed if args.seed is None else args.seed
     results = {}
     for sc in scenarios:

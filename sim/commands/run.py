@@ -42,14 +42,16 @@ def summary_table(summary) -> str:
 
 
 def main(args) -> int:
+    from calibration import documented
+    from calibration.posterior import Draws
     from sim.run import run, write_result
     from sim.scenario import load_scenario
 
     if args.posterior and not Path(args.posterior).is_dir():
         raise InputError(args.posterior, "--posterior", "no such calibration folder")
-    scenario = load_scenario(args.scenario, args.set or None)
+    scenario = load_scenario(args.scenario, args.set or None, record=documented())
     result = run(scenario, replicates=args.replicates, engine=args.engine, seed=args.seed,
-                 progress=True, posterior=args.posterior)
+                 progress=True, posterior=Draws(args.posterior) if args.posterior else None)
     out = Path(args.out or Path("results") / scenario.name)
     command = "escalation " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("escalation") \
         else None

@@ -27,12 +27,13 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from calibration import documented
     from sim.sweep import load_spec, run_sweep
 
     if args.workers is not None and args.scheduler:
         raise InputError(None, "--workers", "not with --scheduler: the Dask cluster's workers "
                                             "run the chunks")
-    spec = load_spec(args.spec)
+    spec = load_spec(args.spec, record=documented())
     command = " ".join(["escalation sweep", args.spec]
                        + [f"{flag} {value}" for flag, value in (
                            ("--workers", args.workers), ("--scheduler", args.scheduler),

@@ -3,6 +3,9 @@
 What lives here: :func:`timeline_figure` (a run's ``timeline.png``: cumulative attacks,
 strike rounds, deaths and the escalation level, median with 50% and 90% bands, the record's
 own curves drawn by the same measures) and :func:`compare_figure` (several scenarios).
+
+The record is given, not loaded: by default the one the scenario was loaded with
+(``load_scenario(path, record=documented())``), or the ``record`` argument.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.documented import Documented, as_documented
 from sim.metrics import bands, daily_measures, escalation_level
 from sim.plots.style import LETHAL, episode_bands, episode_key, format_date_axis
 
@@ -31,18 +35,28 @@ def _series(events, start, end, replicates):
     return out
 
 
-def timeline_figure(result, record: bool = True) -> Figure:
-    """The ensemble's median and bands against the documented record, four panels."""
+def timeline_figure(result, record: Documented | pd.DataFrame | bool | None = True) -> Figure:
+    """The ensemble's median and bands against the documented record, four panels.
+
+    Args:
+        result: a :class:`sim.run.RunResult`.
+        record: the documented record to draw (a :class:`sim.documented.Documented`, or its
+            events alone); True (default) for the one the scenario was loaded with, if any;
+            False or None to draw the ensemble alone.
+    """
     sc = result.scenario
     start, end = sc.start, sc.end
     dates = pd.date_range(start, end, freq="D")
     sims = _series(result.events, start, end, np.arange(result.replicates))
+    if record is True:
+        record = getattr(sc, "record", None)
+    documented = as_documented(None if record is False else record)
     rec = tallies = episodes = None
-    if record:
-        from calibration import load_episodes, load_record, load_tallies
-        rec = _series(load_record(), start, end, None)
-        tallies, episodes = load_tallies(), load_episodes()
-        episodes = episodes[(episodes["end"] >= start) & (episodes["start"] <= end)]
+    if documented is not None:
+        rec = _series(documented.events, start, end, None)
+        tallies, episodes = documented.tallies, documented.episodes
+        if episodes is not None:
+            episodes = episodes[(episodes["end"] >= start) & (episodes["start"] <= end)]
     fig = Figure(figsize=(12, 13), layout="constrained")  # bare: no pyplot, no backend switch
     axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1, 0.9]})
     for ax, (key, label, cumulative) in zip(axes, PANELS):
@@ -74,7 +88,7 @@ def timeline_figure(result, record: bool = True) -> Figure:
                              label="documented tally: attacks in its period, stacked on the simulated median "
                                    "at the period's start")
     if rec is not None:
-        deaths = load_record_deaths(start, end)
+        deaths = load_record_deaths(documented.events, start, end)
         for when, n in deaths:
             axes[2].annotate(f"{n}", (when, rec["deaths"][(when - start).days, 0]),
                              xytext=(0, 6), textcoords="offset points", ha="center",
@@ -93,10 +107,10 @@ def timeline_figure(result, record: bool = True) -> Figure:
     return fig
 
 
-def load_record_deaths(start, end) -> list[tuple[pd.Timestamp, int]]:
-    """Dates and death tolls of the documented lethal attacks, for annotation."""
-    from calibration import load_record
-    r = load_record()
+def load_record_deaths(record: pd.DataFrame, start, end) -> list[tuple[pd.Timestamp, int]]:
+    """Dates and death tolls of the documented lethal attacks (``record``: the documented
+    events), for annotation."""
+    r = record
     d = r["us_killed"].fillna(0) + r["coalition_killed"].fillna(0)
     r = r[(d > 0) & (r["date"] >= start) & (r["date"] <= end)]
     return [(pd.Timestamp(x), int(n)) for x, n in zip(r["date"], d[d > 0].loc[r.index])]

@@ -153,7 +153,8 @@ def test_run_with_posterior_draws(tiny_posterior):
     _, folder, scenario = tiny_posterior
     from sim.scenario import load_scenario
     short = load_scenario("scenarios/history.toml", ["end=2020-03-31"])
-    result = run(short, replicates=4, posterior=folder, seed=2)
+    from calibration.posterior import Draws
+    result = run(short, replicates=4, posterior=Draws(folder), seed=2)
     assert result.posterior == str(folder) and len(result.summary) == 4
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calibration import load_record
+from calibration import documented as the_record, load_record
 from sim.model import EscalationModel
 from sim.run import run
 from sim.scenario import load_scenario
@@ -69,7 +69,7 @@ def test_rule_periods_switch_rule_on_date(scripted_scenario):
 # --- History replay ----------------------------------------------------------------------
 
 def test_forcing_us_record_reproduces_strike_dates():
-    sc = load_scenario("scenarios/replay_us_strikes.toml")
+    sc = load_scenario("scenarios/replay_us_strikes.toml", record=the_record())
     res = run(sc, replicates=3)
     record = load_record()
     documented = record[(record["actor_kind"] == "us")
@@ -82,14 +82,15 @@ def test_forcing_us_record_reproduces_strike_dates():
 
 def test_removing_soleimani_strike_removes_irans_answer():
     with_strike = run(load_scenario("scenarios/replay_us_strikes.toml",
-                                    {"end": "2020-02-29"}), replicates=5)
+                                    {"end": "2020-02-29"}, record=the_record()), replicates=5)
     answer = with_strike.events[with_strike.events["action"] == "state_attack"]
     assert set(answer["date"]) == {pd.Timestamp("2020-01-08")}
     assert answer["replicate"].nunique() == 5
 
     # The whole window: later replayed strikes on IRGC-linked facilities in Syria (target
     # "iran") must not count as killing Iranian commanders.
-    without = run(load_scenario("scenarios/no_soleimani_strike.toml"), replicates=5)
+    without = run(load_scenario("scenarios/no_soleimani_strike.toml", record=the_record()),
+                  replicates=5)
     assert (without.events["action"] == "state_attack").sum() == 0
     assert not (strikes(without.events)["date"] == pd.Timestamp("2020-01-03")).any()
 
@@ -205,7 +206,8 @@ def test_history_runs_with_documented_shocks():
 
 
 def test_forcing_every_actor_replays_the_record():
-    sc = load_scenario(HISTORY, {"replay.force": ["militia", "us", "iran", "iraq"]})
+    sc = load_scenario(HISTORY, {"replay.force": ["militia", "us", "iran", "iraq"]},
+                       record=the_record())
     res = run(sc, replicates=2)
     record = load_record()
     for r in range(2):

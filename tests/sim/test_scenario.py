@@ -12,11 +12,11 @@ import tomllib
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import scenario as scenario_module
 from sim.errors import InputError
 from sim.events import FACTIONS
 from sim.params import (FACTION_DEFAULTS, SITE_DEFAULTS, WEAPON_KEYS, FactionParams, IranParams,
@@ -484,25 +484,35 @@ def test_bad_set_value_names_the_set(item, field, fragments):
     assert_input_error(err, f"--set {item}", field, *fragments)
 
 
-def test_replay_remove_is_checked_against_the_record(tmp_path, monkeypatch):
-    monkeypatch.setattr(scenario_module, "_documented_events",
-                        lambda: {"2020-01-03-soleimani-strike": "us", "2020-01-08-x": "iran"})
+def test_replay_remove_is_checked_against_the_record(tmp_path):
+    record = pd.DataFrame({"event_id": ["2020-01-03-soleimani-strike", "2020-01-08-x"],
+                           "actor_kind": ["us", "iran"]})
     path = write(tmp_path / "s.toml", '[replay]\nforce = ["us"]\n'
                                       'remove = ["2020-01-03-soleimani-strike"]\n')
-    assert load_scenario(path).params.replay.remove == ["2020-01-03-soleimani-strike"]
+    assert load_scenario(path, record=record).params.replay.remove == \
+        ["2020-01-03-soleimani-strike"]
     path = write(tmp_path / "s.toml", '[replay]\nforce = ["us"]\nremove = ["2020-01-03-x"]\n')
-    assert_input_error(raises(load_scenario, path), str(path), "replay.remove[0]",
-                       "no documented event '2020-01-03-x'", "2020-01-03-soleimani-strike")
+    assert_input_error(raises(load_scenario, path, record=record), str(path),
+                       "replay.remove[0]", "no documented event '2020-01-03-x'",
+                       "2020-01-03-soleimani-strike")
     path = write(tmp_path / "s.toml", '[replay]\nforce = ["us"]\nremove = ["2020-01-08-x"]\n')
-    assert_input_error(raises(load_scenario, path), str(path), "replay.remove[0]",
-                       "does not force 'iran'")
+    assert_input_error(raises(load_scenario, path, record=record), str(path),
+                       "replay.remove[0]", "does not force 'iran'")
 
 
 def test_no_soleimani_strike_removes_a_documented_us_event():
-    kinds = scenario_module._documented_events()
-    if kinds is None:
-        pytest.skip("the documented record (calibration/data/events.csv) is not there yet")
+    from calibration import load_record
+    record = load_record()
+    kinds = dict(zip(record["event_id"].astype(str), record["actor_kind"].astype(str)))
     assert kinds["2020-01-03-soleimani-strike"] == "us"
+    load_scenario(SCENARIOS / "no_soleimani_strike.toml", record=record)   # checked, valid
+
+
+def test_a_replay_without_the_record_says_how_to_give_it():
+    from sim.run import run
+    sc = load_scenario(SCENARIOS / "replay_us_strikes.toml")
+    err = raises(run, sc, replicates=1)
+    assert err.field == "replay" and "needs the documented record" in err.message
 
 
 def test_rule_parameters_do_not_shadow_us_fields():

@@ -1,0 +1,181 @@
+"""The words of an analysis: report.md, one section per design.
+
+What lives here: the report's head and one ``_report_<design>`` per design, from the tables
+of ``sim.sensitivity.indices``. What does not: computing them, drawing them.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+
+from sim.sensitivity.data import SweepData, _fmtv, _label
+from sim.sensitivity.indices import CONF_LEVEL
+
+
+#: Thresholds the report uses to call a Sobol total index large or negligible.
+ST_MATTERS, ST_NEGLIGIBLE = 0.05, 0.01
+
+
+def _report_head(data: SweepData) -> str:
+    man = data.manifest
+    sweep = man["sweep"]
+    lines = [f"# Sweep `{sweep['name']}`", ""]
+    if sweep.get("description"):
+        lines += [sweep["description"].strip(), ""]
+    params = []
+    for p in data.params:
+        rng = (f"values [{', '.join(_fmtv(v) for v in p['values'])}]" if "values" in p else
+               f"{p.get('distribution', 'uniform')} on "
+               + (f"[{', '.join(_fmtv(v) for v in p['bounds'])}]" if "bounds" in p
+                  else "its support"))
+        params.append(f"`{p['path']}` ({p['role']}, {rng})")
+    lines += [
+        f"- design: **{data.kind}**, {man['design']['points']} points x {data.replicates} "
+        f"replicates = {man['runs']} runs (seed {man['seed']}); base scenario "
+        f"`{man['scenario']['name']}` ({sweep['scenario']['resolved']['start']} .. "
+        f"{sweep['scenario']['resolved']['end']})"
+        + (f" with {', '.join(f'{k} = {v}' for k, v in sweep['set'].items())}"
+           if sweep.get("set") else ""),
+        "- varied: " + "; ".join(params),
+        "- every design point uses the same random numbers for replicate j (common random "
+        "numbers), and indices are computed on the mean over replicates per point.",
+        f"- git commit {man.get('git_commit')}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _report_sobol(data: SweepData, t: pd.DataFrame, s2: pd.DataFrame | None) -> str:
+    lines = ["## Sobol indices (SALib, Saltelli design)", "",
+             f"S1: share of the variance of the point means due to the parameter alone; ST: "
+             f"including its interactions. +- is the half-width of the {CONF_LEVEL:.0%} "
+             f"bootstrap interval. A parameter matters when ST >= {ST_MATTERS}. rho "
+             "(Spearman, over the design points) gives the direction: + means more of the "
+             "parameter, more of the metric.", ""]
+    for m, g in t.groupby("metric", sort=False):
+        g = g.sort_values("ST", ascending=False)
+        top = g.iloc[0]
+        matters = g[g.ST >= ST_MATTERS].parameter.tolist()
+        negl = g[g.ST + g.ST_conf < ST_MATTERS].parameter.tolist()
+        lines.append(f"### {m}: {_label(m)}")
+        lines.append("")
+        lines.append(f"Most influential: `{top.parameter}` (ST = {top.ST:.2f} "
+                     f"+- {top.ST_conf:.2f}, S1 = {top.S1:.2f} +- {top.S1_conf:.2f}"
+                     + (f"; more of it, {'more' if top.rho > 0 else 'less'} {m}: "
+                        f"rho = {top.rho:+.2f}"
+                        if np.isfinite(top.rho) and abs(top.rho) >= 0.1 else "") + "). "
+                     + (f"Matter: {', '.join(f'`{p}`' for p in matters)}. " if matters else "")
+                     + (f"Negligible: {', '.join(f'`{p}`' for p in negl)}." if negl else ""))
+        s1 = float(g.S1.clip(lower=0).sum())
+        lines.append("")
+        lines.append(f"Sum of S1 = {s1:.2f}: " + (
+            "the parameters act mostly one at a time." if s1 >= 0.8 else
+            f"about {1 - s1:.0%} of the variance comes from interactions (an effect "
+            "depends on the others' values)."))
+        lines += ["", "| parameter | S1 | ST | rho |", "|---|---|---|---|"]
+        for r in g.itertuples():
+            lines.append(f"| `{r.parameter}` | {r.S1:.3f} +- {r.S1_conf:.3f} | "
+                         f"{r.ST:.3f} +- {r.ST_conf:.3f} | "
+                         f"{'n/a' if not np.isfinite(r.rho) else f'{r.rho:+.2f}'} |")
+        if s2 is not None and len(s2):
+            g2 = s2[s2.metric == m].sort_values("S2", ascending=False)
+            if len(g2) and g2.iloc[0].S2 - g2.iloc[0].S2_conf > ST_MATTERS:
+                r = g2.iloc[0]
+                lines += ["", f"Strongest interaction: `{r.parameter_1}` x `{r.parameter_2}` "
+                              f"(S2 = {r.S2:.2f} +- {r.S2_conf:.2f})."]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _report_morris(data: SweepData, t: pd.DataFrame) -> str:
+    lines = ["## Morris elementary effects (SALib)", "",
+             "mu*: mean absolute change of the metric when the parameter moves across its "
+             "whole range (metric units); sigma: spread of those changes (non-linearity or "
+             f"interactions); +- is the {CONF_LEVEL:.0%} interval of mu*.", ""]
+    for m, g in t.groupby("metric", sort=False):
+        g = g.sort_values("mu_star", ascending=False)
+        top = g.iloc[0]
+        lines += [f"### {m}: {_label(m)}", "",
+                  f"Most influential: `{top.parameter}` (mu* = {_num(top.mu_star)} "
+                  f"+- {_num(top.mu_star_conf)}, mu = {_num(top.mu)}, sigma = "
+                  f"{_num(top.sigma)}).",
+                  "", "| parameter | mu* | mu | sigma | sigma/mu* |", "|---|---|---|---|---|"]
+        for r in g.itertuples():
+            ratio = r.sigma / r.mu_star if r.mu_star > 0 else float("nan")
+            lines.append(f"| `{r.parameter}` | {_num(r.mu_star)} +- {_num(r.mu_star_conf)} | "
+                         f"{_num(r.mu)} | {_num(r.sigma)} | {ratio:.2f} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _report_sample(data: SweepData, t: pd.DataFrame) -> str:
+    lines = ["## Rank correlations and first-order indices", "",
+             "Spearman's rho between each parameter and the point means (monotone "
+             "association, -1..1); S1 (rbd_fast, SALib): share of variance explained by the "
+             "parameter alone, from the same sample.", ""]
+    for m, g in t.groupby("metric", sort=False):
+        g = g.reindex(g.spearman_rho.abs().sort_values(ascending=False).index)
+        top = g.iloc[0]
+        lines += [f"### {m}: {_label(m)}", "",
+                  f"Strongest: `{top.parameter}` (rho = {top.spearman_rho:+.2f}, "
+                  f"p = {top.p_value:.2g}).", "",
+                  "| parameter | Spearman rho | p | S1 (rbd_fast) |", "|---|---|---|---|"]
+        for r in g.itertuples():
+            s1 = ("n/a" if not np.isfinite(r.S1_rbd_fast) else
+                  f"{r.S1_rbd_fast:.3f} +- {r.S1_rbd_fast_conf:.3f}")
+            lines.append(f"| `{r.parameter}` | {r.spearman_rho:+.3f} | {r.p_value:.2g} | "
+                         f"{s1} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _report_grid(data: SweepData, stats: pd.DataFrame, t: pd.DataFrame) -> str:
+    lines = ["## Main effects over the grid", "",
+             "For each parameter: the mean of the metric at its lowest- and highest-scoring "
+             "value (averaged over the other parameters and the replicates), their difference "
+             "+- 2 standard errors (paired replicate by replicate: common random numbers), and "
+             "eta^2, the share of the variance between design points its main effect "
+             "explains.", ""]
+    for m, g in t.groupby("metric", sort=False):
+        g = g.sort_values("eta2", ascending=False)
+        means = stats[f"{m}:mean"]
+        lines += [f"### {m}: {_label(m)}", ""]
+        if not np.isfinite(g.eta2).any():
+            lines += [f"{_num(means.iloc[0])} at every design point: no parameter moves it "
+                      "within this grid.", ""]
+            continue
+        top = g.iloc[0]
+        sd = float(np.sqrt((stats[f"{m}:sd"] ** 2).mean()))
+        lines.append(f"Most influential: `{top.parameter}`: from {_num(top.min_mean)} (at "
+                     f"{_fmtv(top.at_min)}) to {_num(top.max_mean)} (at {_fmtv(top.at_max)}), "
+                     f"difference {_num(top['diff'])} +- {_num(2 * top.diff_se)}"
+                     f"{'' if _real(top) else ', within replicate noise'}; eta^2 = "
+                     f"{top.eta2:.2f}. Spread of one point's replicates: sd {_num(sd)}.")
+        if not any(_real(r) for _, r in g.iterrows()):
+            lines.append("No main effect stands out of the replicate noise; more replicates "
+                         "would sharpen them.")
+        elif len(g) > 1 and 1 - g.eta2.sum() > 0.1:
+            lines.append(f"Interactions explain {1 - g.eta2.sum():.0%} of the variance between "
+                         "points (the effect of one parameter depends on the other).")
+        lines += ["", "| parameter | lowest mean (at) | highest mean (at) | difference +- 2 se "
+                      "| eta^2 |", "|---|---|---|---|---|"]
+        for r in g.itertuples():
+            real = "" if _real(r._asdict()) else " (noise)"
+            lines.append(f"| `{r.parameter}` | {_num(r.min_mean)} ({_fmtv(r.at_min)}) | "
+                         f"{_num(r.max_mean)} ({_fmtv(r.at_max)}) | {_num(r.diff)} +- "
+                         f"{_num(2 * r.diff_se)}{real} | {r.eta2:.2f} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _real(row) -> bool:
+    d, se = row["diff"], row["diff_se"]
+    return bool(np.isfinite(d) and abs(d) > 0 and (not np.isfinite(se) or abs(d) > 2 * se))
+
+
+def _num(x: float) -> str:
+    """A number for the report: 3 significant digits, tiny float noise shown as 0."""
+    x = float(x)
+    if not np.isfinite(x):
+        return "n/a"
+    return "0" if abs(x) < 1e-9 else f"{x:.3g}"
