@@ -35,8 +35,12 @@ class EngineOutput:
 
 def simulate(params: ModelParams, start, end, seed: int, replicates, *,
              overrides: dict[str, np.ndarray] | None = None, record_events: bool = True,
-             record_daily: bool = True, schedule: Schedule | None = None) -> EngineOutput:
-    """Run ``replicates`` (indices) of a scenario from ``start`` to ``end`` together."""
+             record_daily: bool | str = True, schedule: Schedule | None = None) -> EngineOutput:
+    """Run ``replicates`` (indices) of a scenario from ``start`` to ``end`` together.
+
+    ``record_daily``: True, the daily series of every replicate (days x n); False, none;
+    ``"sum"``, each daily column summed over the replicates (days x 1).
+    """
     reps = np.asarray(list(replicates), dtype=np.int64)
     timeline = Timeline(start, end)
     p = ParamArrays(params, len(reps), timeline, overrides)
@@ -44,12 +48,47 @@ def simulate(params: ModelParams, start, end, seed: int, replicates, *,
         schedule = build_schedule(params.replay, timeline, p.sites)
     s = dyn.State.initial(p, replicate_keys(seed, reps))
     log = dyn.EventLog() if record_events else None
-    rec = dyn.Recorder(len(reps), timeline.days, record_daily)
-    for t in range(timeline.days):
-        step_day(s, p, t, log, schedule)
-        rec.end_of_day(s, t)
+    rec = dyn.Recorder(s, timeline.days, record_daily)
+    # Days with documented events (history replay) run phase by phase; the others in runs of
+    # compiled days that stop only where the deterrence rule must be asked.
+    special = sorted(set(schedule.by_day) | set(schedule.exits))
+    if schedule.forced:
+        special = list(range(timeline.days))
+    t = 0
+    for stop in special + [timeline.days]:
+        if t < stop:
+            t = run_days(s, p, t, stop, log, rec)
+        if stop < timeline.days:
+            step_day(s, p, stop, log, schedule)
+            rec.end_of_day(s, stop)
+            t = stop + 1
     return EngineOutput(reps, timeline, p.sites, log.columns() if log else None, rec.daily,
-                        rec.acc)
+                        rec.summary())
+
+
+def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
+    """Days ``t`` .. ``stop - 1`` without documented events, compiled (``dyn.run_days``); the
+    deterrence rule in force is asked here, in Python, on the days it is needed."""
+    n = s.n
+    strike, leaders, ask = (np.zeros(n, bool) for _ in range(3))
+    size = np.zeros(n)
+    rows, count = (log.rows, log.count) if log is not None else (dyn._NO_ROWS, dyn._NO_COUNT)
+    P = dyn.param_record(p)
+    resume = False
+    while True:
+        t, rows, asked = dyn.run_days(s.rec, P, t, stop, resume, strike, size, leaders,
+                                      p.tension, p.restraint_override, dyn._ALL_FACTIONS,
+                                      rec.table, rec.add, ask, rows, count)
+        if not asked:
+            break
+        resp = p.rule_on(t).respond(dyn.observe(s, t), dyn.rng_uniform(s, t, dyn.US_RULE))
+        np.logical_and(ask, resp.strike, out=strike)
+        size[:] = resp.size
+        leaders[:] = resp.leaders
+        resume = True
+    if log is not None:
+        log.rows = rows
+    return t
 
 
 def step_day(s: dyn.State, p: ParamArrays, t: int, log, schedule: Schedule) -> None:
