@@ -74,6 +74,7 @@ def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
     size = np.zeros(n)
     rows, count = (log.rows, log.count) if log is not None else (dyn._NO_ROWS, dyn._NO_COUNT)
     P = dyn.param_record(p)
+    obs = dyn.observe(s, t)   # views of the state: the rule sees each day's values
     resume = False
     while True:
         t, rows, asked = dyn.run_days(s.rec, P, t, stop, resume, strike, size, leaders,
@@ -81,7 +82,9 @@ def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
                                       rec.table, rec.add, ask, rows, count)
         if not asked:
             break
-        resp = p.rule_on(t).respond(dyn.observe(s, t), dyn.rng_uniform(s, t, dyn.US_RULE))
+        obs.day = t
+        np.add(s.rec["td_us_killed"], s.rec["td_coalition_killed"], out=obs.killed_today)
+        resp = p.rule_on(t).respond(obs, dyn.rng_uniform(s, t, dyn.US_RULE))
         np.logical_and(ask, resp.strike, out=strike)
         size[:] = resp.size
         leaders[:] = resp.leaders

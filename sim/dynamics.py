@@ -110,17 +110,23 @@ def categorical_from_uniform(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
 # --- Behaviour ---------------------------------------------------------------------------------
 
 @jit
-def attack_rate(base_rate, grievance, fear, tension, directive_multiplier, alignment,
-                leadership, restraint, restraint_effect, attack_rate_scale, grievance_weight,
-                fear_weight, tension_weight):
+def directive_follow(directive_multiplier, alignment):
+    """How much of Iran's directive a faction follows: multiplier ** alignment."""
+    return 1.0 if directive_multiplier == 1.0 else directive_multiplier ** alignment
+
+
+@jit
+def attack_rate(base_rate, grievance, fear, tension, follow, alignment, leadership, restraint,
+                restraint_effect, attack_rate_scale, grievance_weight, fear_weight,
+                tension_weight):
     """Expected attacks per day of a faction.
 
     A log-linear intensity: grievance provokes, fear deters, regional tension inflames;
-    Iran's directive multiplies it as far as the faction follows Iran (``alignment``); lost
-    leaders weaken it; Baghdad's restraint cuts it, less for factions closer to Iran.
+    Iran's directive multiplies it as far as the faction follows Iran (``follow``, from
+    :func:`directive_follow`); lost leaders weaken it; Baghdad's restraint cuts it, less for
+    factions closer to Iran (``alignment``).
     """
     drive = grievance_weight * grievance - fear_weight * fear + tension_weight * tension
-    follow = 1.0 if directive_multiplier == 1.0 else directive_multiplier ** alignment
     restrained = 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
     return (attack_rate_scale * base_rate * np.exp(min(max(drive, -20.0), 8.0))
             * follow * leadership * restrained)
@@ -241,6 +247,9 @@ def param_record(p: ParamArrays) -> np.ndarray:
              ("capacity", p.capacity, (F, W)), ("recovery", p.recovery[:, 0], ()),
              ("shock_scale", p.shock_scale, ())]
     cols += [("decay_" + k, v.reshape(n), ()) for k, v in p.decay.items()]
+    cols += [(f"fac_follow_{d}", _follow_table(p.iran[f"{d}_multiplier"],
+                                               p.faction["alignment"]), (F,))
+             for d in ("escalate", "restrain")]
     ints = [("site_country", np.broadcast_to(np.pad(p.site_country, (0, SP - S)), (n, SP)),
              (SP,)),
             ("site_until", np.broadcast_to(np.pad(p.site_until, (0, SP - S)), (n, SP)), (SP,)),
@@ -253,6 +262,15 @@ def param_record(p: ParamArrays) -> np.ndarray:
         rec[name] = v
     p._record = rec
     return rec
+
+
+@jit
+def _follow_table(multiplier, alignment):
+    out = np.empty(alignment.shape)
+    for r in range(alignment.shape[0]):
+        for f in range(alignment.shape[1]):
+            out[r, f] = directive_follow(multiplier[r], alignment[r, f])
+    return out
 
 
 # --- Event log ------------------------------------------------------------------------------
@@ -440,8 +458,9 @@ def militia_day(s, p, r, t, factions, tension, forced, n_att, ev, count):
     ``forced`` (history replay) keeps the state dynamics but leaves attacking to the record.
     ``n_att``: room for the day's attack counts (F).
     """
-    n_att[:] = 0
+    most = 0
     for f in factions:
+        n_att[f] = 0
         s.grievance[f] *= p.decay_grievance
         s.fear[f] *= p.decay_fear
         s.leadership[f] += (1.0 - s.leadership[f]) * p.recovery
@@ -452,16 +471,17 @@ def militia_day(s, p, r, t, factions, tension, forced, n_att, ev, count):
         s.suspended[f] = (was or suspend_now) and not resume
         if suspend_now and not forced:
             emit(ev, count, r, t, f, SUSPENSION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 0, 0)
-        if forced:
-            continue
+        if forced or s.suspended[f] or not (s.present_iraq or s.present_syria):
+            continue        # no attacks today (a rate of zero draws zero)
+        # directive_follow(s.directive_multiplier, alignment), worked out once per run
+        follow = (p.fac_follow_escalate[f] if s.directive == 2 else
+                  p.fac_follow_restrain[f] if s.directive == 0 else 1.0)
         lam = attack_rate(
             p.fac_base_attack_rate[f], s.grievance[f], s.fear[f], tension * p.shock_scale,
-            s.directive_multiplier, p.fac_alignment[f], s.leadership[f], s.restraint,
+            follow, p.fac_alignment[f], s.leadership[f], s.restraint,
             p.iraq_restraint_effect, p.mil_attack_rate_scale, p.mil_grievance_weight,
             p.mil_fear_weight, p.mil_tension_weight)
         lam *= 1.0 if s.present_iraq else p.mil_after_exit_factor
-        if s.suspended[f] or not (s.present_iraq or s.present_syria):
-            lam = 0.0
         cap = int(p.mil_max_attacks_per_day)
         k = kn.poisson(uniform(s.key, t, ATTACK_COUNT + f), lam, cap)
         if k == 0:
@@ -471,11 +491,11 @@ def militia_day(s, p, r, t, factions, tension, forced, n_att, ev, count):
             if s.arsenal[f, w] >= 1.0 and p.prefs[f, w] > 0:
                 stock += np.floor(s.arsenal[f, w])
         n_att[f] = int(min(min(float(k), p.mil_max_attacks_per_day), stock))
-    most = n_att.max()
+        most = max(most, n_att[f])
     if most == 0:
         return
     open_sites = site_open(s, p, t)
-    weights = np.empty(W)
+    weights = np.empty(W)    # scratch for each attack's weapon weights
     for k in range(most):          # every faction's k-th attack, then the (k+1)-th
         for f in factions:
             if n_att[f] > k:

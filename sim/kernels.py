@@ -20,7 +20,8 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
-jit = nb.njit(cache=True, nogil=True)
+#: Compiled once, cached on disk; division by zero gives inf/nan as in NumPy (no checks).
+jit = nb.njit(cache=True, nogil=True, error_model="numpy")
 
 
 # --- Keyed random numbers ---------------------------------------------------------------------
