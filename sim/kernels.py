@@ -22,11 +22,14 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 #: Compiled once, cached on disk; division by zero gives inf/nan as in NumPy (no checks).
 jit = nb.njit(cache=True, nogil=True, error_model="numpy")
+#: The same for functions that allocate no array (each replicate's day and what it calls):
+#: without numba's reference counting, a call with array arguments costs a third.
+jit_noalloc = nb.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 
 
 # --- Keyed random numbers ---------------------------------------------------------------------
 
-@jit
+@jit_noalloc
 def uniform(key: np.uint64, day: int, slot: int) -> float:
     """The uniform number in [0, 1) at (key, day, slot): SplitMix64 at key + counter * golden."""
     counter = np.uint64(day) * np.uint64(STRIDE) + np.uint64(slot)
@@ -62,7 +65,7 @@ def uniform_grid(keys: np.ndarray, day: int, slots: np.ndarray) -> np.ndarray:
 
 # --- Draws from uniforms ---------------------------------------------------------------------
 
-@jit
+@jit_noalloc
 def poisson(u: float, lam: float, cap: int) -> int:
     """Poisson(lam) by inversion of the CDF at ``u``; with ``cap`` >= 0, min(Poisson, cap)."""
     if u < 1.0 - lam:      # then u < exp(-lam) = P(0): most draws, without the exp
@@ -83,7 +86,7 @@ def poisson(u: float, lam: float, cap: int) -> int:
     return k
 
 
-@jit
+@jit_noalloc
 def categorical(u: float, weights: np.ndarray) -> int:
     """Index drawn with probability proportional to ``weights``, by inversion at ``u``."""
     n = weights.shape[0]
@@ -124,7 +127,7 @@ def categorical_rows(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
 EVENT_FIELDS = 17
 
 
-@jit
+@jit_noalloc
 def emit(ev: np.ndarray, count: np.ndarray, replicate: int, day: int, actor: int, action: int,
          weapon: int, site: int, country: int, intercepted: int, us_killed: int,
          us_wounded: int, coalition_killed: int, militia_killed: int, iraqi_killed: int,

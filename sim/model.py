@@ -58,6 +58,7 @@ class EscalationModel(mesa.Model):
         super().__init__(seed=seed * 1_000_003 + replicate)
         self.replicate = replicate
         self.timeline = Timeline(scenario.start, scenario.end)
+        self._days = self.timeline.days
         self.p = ParamArrays(scenario.params, 1, self.timeline,
                              {k: np.asarray([v]) for k, v in (overrides or {}).items()})
         self.schedule = build_schedule(scenario.params.replay, self.timeline, self.p.sites)
@@ -86,7 +87,7 @@ class EscalationModel(mesa.Model):
 
     def step(self) -> None:
         """One day (nothing once the scenario's window is over)."""
-        if self.day >= self.timeline.days:
+        if self.day >= self._days:
             self.running = False
             return
         t = self.day
@@ -102,7 +103,7 @@ class EscalationModel(mesa.Model):
         self.recorder.end_of_day(self.state, t)
         self.datacollector.collect(self)
         self.day += 1
-        if self.day >= self.timeline.days:
+        if self.day >= self._days:
             self.running = False
 
     def run(self) -> "EscalationModel":

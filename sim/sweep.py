@@ -960,6 +960,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
     bar = tqdm(total=total, initial=done_runs, unit="run", desc=spec.name,
                disable=not progress, dynamic_ncols=True, smoothing=0.1)
     sim_seconds, cpu_seconds, peak_rss, workers_seen = 0.0, 0.0, 0.0, set()
+    worker_cpu: dict[str, float] = {}
     t_run = time.perf_counter()
     try:
         for res in results:
@@ -971,6 +972,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
                           lambda f, t=res.table: _write_parquet(t, f))
             sim_seconds += res.seconds
             cpu_seconds += res.cpu_seconds
+            worker_cpu[res.worker] = worker_cpu.get(res.worker, 0.0) + res.cpu_seconds
             peak_rss = max(peak_rss, res.maxrss_mb)
             workers_seen.add(res.worker)
             bar.update(chunk.runs)
@@ -1009,6 +1011,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
         timings={"design_s": round(t_design - t_start, 3), "run_wall_s": round(wall, 3),
                  "chunk_compute_s": round(sim_seconds, 3),
                  "chunk_cpu_s": round(cpu_seconds, 3),
+                 "worker_cpu_s": {w: round(c, 3) for w, c in sorted(worker_cpu.items())},
                  "combine_s": round(t_end - t_combined0, 3),
                  "total_s": round(t_end - t_start, 3),
                  "runs_per_s": round(ran / wall, 1) if wall > 0 and ran else None},
