@@ -182,7 +182,10 @@ def _sweep_command(cfg) -> dict:
             if proc.returncode != 0:
                 raise RuntimeError(f"sweep failed:\n{proc.stderr}")
             man = json.loads((Path(tmp) / f"s{i}" / "manifest.json").read_text())
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            # The command's own CPU, plus its workers' (forked by a forkserver, they are not
+            # our children: their CPU comes from the manifest).
+            cpu = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                   + man["timings"]["chunk_cpu_s"])
             results.append((wall, cpu, man))
     results.sort(key=lambda r: r[0])
     wall, cpu, man = results[len(results) // 2]

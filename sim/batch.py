@@ -47,7 +47,8 @@ def simulate(params: ModelParams, start, end, seed: int, replicates, *,
     if schedule is None:
         schedule = build_schedule(params.replay, timeline, p.sites)
     s = dyn.State.initial(p, replicate_keys(seed, reps))
-    log = dyn.EventLog() if record_events else None
+    # Room for ~500 events a replicate (the history window has about that many).
+    log = dyn.EventLog(max(4096, 512 * len(reps))) if record_events else None
     rec = dyn.Recorder(s, timeline.days, record_daily)
     # Days with documented events (history replay) run phase by phase; the others in runs of
     # compiled days that stop only where the deterrence rule must be asked.
@@ -105,3 +106,12 @@ def step_day(s: dyn.State, p: ParamArrays, t: int, log, schedule: Schedule) -> N
         dyn.documented_attacks(s, p, t, log, militia_events)
     dyn.us_phase(s, p, t, log, schedule.get(t, "us"))
     dyn.iraq_phase(s, p, t, log, schedule.get(t, "iraq"))
+
+
+def warm_up() -> None:
+    """Load the compiled days from numba's on-disk cache with a three-day run (about 0.4 s
+    once per process; ``sim.warm`` does it in the sweep's forkserver, before workers fork)."""
+    import pandas as pd
+
+    simulate(ModelParams(), pd.Timestamp("2020-01-01"), pd.Timestamp("2020-01-03"), 0,
+             range(2), record_events=True, record_daily=True)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim import dynamics as dyn
+from sim.kernels import as_int64
 from sim.events import classify, conform
 
 _KIND = {**{i: "militia" for i in range(dyn.F)}, dyn.US: "us", dyn.IRAQ_GOV: "iraq",
@@ -119,8 +120,9 @@ def daily_frame(out) -> pd.DataFrame:
     floats = ("sovereignty", "fear", "grievance", "arsenal", "level")
     columns = {"replicate": np.repeat(out.replicates, days), "date": np.tile(dates.values, n)}
     for c, v in out.daily.items():   # column by column; counts as integers
-        columns[c] = v.T.reshape(-1) if c in floats else v.T.astype(np.int64).reshape(-1)
-    return pd.DataFrame(columns)
+        flat = np.ascontiguousarray(v.T).reshape(-1)
+        columns[c] = flat if c in floats else as_int64(flat)
+    return pd.DataFrame(columns, copy=False)   # one block per column: no copy into blocks
 
 
 def summary_frame(out) -> pd.DataFrame:

@@ -31,8 +31,9 @@ from sim.errors import InputError
 ENGINES = ("batch", "mesa")
 DEFAULT_CHUNK = 1000
 DAILY = ("auto", "full", "summary", "none")
-#: ``daily="auto"`` keeps every replicate's days up to this many replicates, the summary above.
-FULL_DAILY_UP_TO = 1000
+#: ``daily="auto"`` keeps every replicate's days up to this many replicates (the default
+#: ensemble), the summary above.
+FULL_DAILY_UP_TO = 100
 
 
 @dataclass
@@ -70,7 +71,7 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
             posterior sample (``calibration.posterior.draw_overrides``).
         daily: the daily table: ``full`` (one row per replicate and date: 19 million rows at
             10,000 replicates), ``summary`` (one row per date, each column's mean over the
-            replicates), ``none``, or ``auto`` (full up to 1,000 replicates, else summary).
+            replicates), ``none``, or ``auto`` (full up to 100 replicates, else summary).
     """
     from sim.output import daily_frame, events_frame, summary_frame
     from sim.scenario import Scenario, load_scenario

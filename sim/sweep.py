@@ -820,7 +820,7 @@ def _pool(fn, tasks: Iterator[dict], workers: int) -> Iterator[Any]:
     # parent holding threads - tqdm's monitor, a Dask client - can deadlock); spawn elsewhere.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.sweep", "sim.batch"])
+        ctx.set_forkserver_preload(["sim.sweep", "sim.batch", "sim.warm"])
     else:
         ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:

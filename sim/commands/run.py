@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
     p.add_argument("--daily", choices=("auto", "full", "summary", "none"), default="auto",
                    help="daily.parquet: full (a row per replicate and date), summary (a row per "
                         "date: means over the replicates), none; auto (default): full up to "
-                        "1,000 replicates, else summary")
+                        "100 replicates, else summary")
     p.add_argument("--no-figure", action="store_true", help="skip timeline.png")
 
 
