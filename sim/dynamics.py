@@ -245,7 +245,9 @@ _DAILY_FIELDS = (
 
 
 def param_record(p: ParamArrays) -> np.ndarray:
-    """The parameters of ``p`` as one record per replicate (cached on ``p``)."""
+    """The parameters of ``p`` as one record per replicate, or a single record when all
+    replicates share their parameters (the compiled days read ``P[r % len(P)]``); cached on
+    ``p``."""
     if getattr(p, "_record", None) is not None:
         return p._record
     n, S = p.n, len(p.sites)
@@ -281,6 +283,9 @@ def param_record(p: ParamArrays) -> np.ndarray:
     rec = np.zeros(n, dtype)
     for name, v, _ in cols + ints:
         rec[name] = v
+    raw = rec.view(np.uint8).reshape(n, -1)
+    if n > 1 and (raw == raw[0]).all():
+        rec = rec[:1].copy()   # every replicate alike: one record, read by all (P[r % 1])
     p._record = rec
     return rec
 
@@ -434,7 +439,7 @@ def _iran_all(S, P, t, tension, decides, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        iran_day(S[r], P[r], r, t, tension, decides, ev, count)
+        iran_day(S[r], P[r % P.shape[0]], r, t, tension, decides, ev, count)
     return S.shape[0]
 
 
@@ -465,7 +470,7 @@ def _documented_state_attack_all(S, P, t, site, intercepted, wounded, us_k, co_k
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        book_state_attack(S[r], P[r], r, t, site, intercepted, wounded, us_k, co_k, 1, ev,
+        book_state_attack(S[r], P[r % P.shape[0]], r, t, site, intercepted, wounded, us_k, co_k, 1, ev,
                           count)
     return S.shape[0]
 
@@ -603,7 +608,7 @@ def _militia_all(S, P, t, factions, tension, forced, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        militia_day(S[r], P[r], r, t, factions, tension, forced, n_att, scratch, ev, count)
+        militia_day(S[r], P[r % P.shape[0]], r, t, factions, tension, forced, n_att, scratch, ev, count)
     return S.shape[0]
 
 
@@ -644,7 +649,7 @@ def _documented_attack_all(S, P, t, actor, weapon, site, country, intercepted, w
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        record_attack(S[r], P[r], r, t, actor, weapon, site, country, intercepted, wounded,
+        record_attack(S[r], P[r % P.shape[0]], r, t, actor, weapon, site, country, intercepted, wounded,
                       us_killed, coalition_killed, 0.0, 1, action, ev, count)
     return S.shape[0]
 
@@ -798,7 +803,7 @@ def _us_before_all(S, P, t, ask, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r]
+        s, p = S[r], P[r % P.shape[0]]
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
         if not ask[r]:
             us_day_after_rule(s, p, r, t, False, 0.0, False, ev, count)
@@ -812,14 +817,14 @@ def _us_after_all(S, P, t, ask, strike, size, leaders, ev, count, start):
         if full(ev, count):
             return r
         if ask[r]:
-            us_day_after_rule(S[r], P[r], r, t, strike[r], size[r], leaders[r], ev, count)
+            us_day_after_rule(S[r], P[r % P.shape[0]], r, t, strike[r], size[r], leaders[r], ev, count)
     return S.shape[0]
 
 
 @jit_noalloc
 def _us_decay_all(S, P):
     for r in range(S.shape[0]):
-        s, p = S[r], P[r]
+        s, p = S[r], P[r % P.shape[0]]
         s.harm *= p.decay_harm
         for f in range(F):
             s.harm_by_faction[f] *= p.decay_harm
@@ -831,7 +836,7 @@ def _documented_strike_all(S, P, t, target, country, leaders, killed, iraqi, com
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        execute_strike(S[r], P[r], r, t, target, country, 1.0, leaders, killed, iraqi,
+        execute_strike(S[r], P[r % P.shape[0]], r, t, target, country, 1.0, leaders, killed, iraqi,
                        commander, 1, ev, count)
     return S.shape[0]
 
@@ -927,7 +932,7 @@ def _iraq_all(S, P, t, override, decides, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        iraq_day(S[r], P[r], r, t, override, decides, ev, count)
+        iraq_day(S[r], P[r % P.shape[0]], r, t, override, decides, ev, count)
     return S.shape[0]
 
 
@@ -1084,7 +1089,7 @@ def _before_rule(S, P, t, start, tension, factions, n_att, scratch, ask, ev, cou
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r]
+        s, p = S[r], P[r % P.shape[0]]
         iran_day(s, p, r, t, tension, True, ev, count)
         militia_day(s, p, r, t, factions, tension, False, n_att, scratch, ev, count)
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
@@ -1096,7 +1101,7 @@ def _after_rule(S, P, t, start, strike, size, leaders, ask, override, daily, add
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r]
+        s, p = S[r], P[r % P.shape[0]]
         us_day_after_rule(s, p, r, t, strike[r] and ask[r], size[r], leaders[r], ev, count)
         iraq_day(s, p, r, t, override, True, ev, count)
         end_of_day(s, t, daily, 0 if add else r, add)
