@@ -320,11 +320,10 @@ def _sweep(runs: int, workers: int, out: Path, end: str | None):
 
 def _probe(runs: int, workers: int, out: str, end: str | None) -> int:
     """Run one sweep here and print its memory as JSON (called in a fresh process)."""
-    import resource
     t0 = time.perf_counter()
     res = _sweep(runs, workers, Path(out), end)
     wall = time.perf_counter() - t0
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    parent = _peak_rss_mb()
     man = res.manifest
     # Serial runs happen in this process; otherwise add each worker process's peak.
     worker = man["worker_peak_rss_mb"] if man["executor"] != "serial" else 0.0
@@ -332,6 +331,18 @@ def _probe(runs: int, workers: int, out: str, end: str | None) -> int:
                       "total_mb": parent + man["worker_processes"] * worker,
                       "runs_parquet_mb": res.table_path.stat().st_size / 2 ** 20}))
     return 0
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM where there is /proc: ru_maxrss survives exec on Linux,
+    so a probe started from a bench that had run 10,000 replicates would report its peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _probe_subprocess(runs: int, workers: int, out: Path, end: str | None) -> dict:

@@ -439,7 +439,7 @@ def _iran_all(S, P, t, tension, decides, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        iran_day(S[r], P[r % P.shape[0]], r, t, tension, decides, ev, count)
+        iran_day(S[r], P[r % len(P)], r, t, tension, decides, ev, count)
     return S.shape[0]
 
 
@@ -470,7 +470,7 @@ def _documented_state_attack_all(S, P, t, site, intercepted, wounded, us_k, co_k
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        book_state_attack(S[r], P[r % P.shape[0]], r, t, site, intercepted, wounded, us_k, co_k, 1, ev,
+        book_state_attack(S[r], P[r % len(P)], r, t, site, intercepted, wounded, us_k, co_k, 1, ev,
                           count)
     return S.shape[0]
 
@@ -608,7 +608,7 @@ def _militia_all(S, P, t, factions, tension, forced, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        militia_day(S[r], P[r % P.shape[0]], r, t, factions, tension, forced, n_att, scratch, ev, count)
+        militia_day(S[r], P[r % len(P)], r, t, factions, tension, forced, n_att, scratch, ev, count)
     return S.shape[0]
 
 
@@ -649,7 +649,7 @@ def _documented_attack_all(S, P, t, actor, weapon, site, country, intercepted, w
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        record_attack(S[r], P[r % P.shape[0]], r, t, actor, weapon, site, country, intercepted, wounded,
+        record_attack(S[r], P[r % len(P)], r, t, actor, weapon, site, country, intercepted, wounded,
                       us_killed, coalition_killed, 0.0, 1, action, ev, count)
     return S.shape[0]
 
@@ -803,7 +803,7 @@ def _us_before_all(S, P, t, ask, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r % P.shape[0]]
+        s, p = S[r], P[r % len(P)]
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
         if not ask[r]:
             us_day_after_rule(s, p, r, t, False, 0.0, False, ev, count)
@@ -817,14 +817,14 @@ def _us_after_all(S, P, t, ask, strike, size, leaders, ev, count, start):
         if full(ev, count):
             return r
         if ask[r]:
-            us_day_after_rule(S[r], P[r % P.shape[0]], r, t, strike[r], size[r], leaders[r], ev, count)
+            us_day_after_rule(S[r], P[r % len(P)], r, t, strike[r], size[r], leaders[r], ev, count)
     return S.shape[0]
 
 
 @jit_noalloc
 def _us_decay_all(S, P):
     for r in range(S.shape[0]):
-        s, p = S[r], P[r % P.shape[0]]
+        s, p = S[r], P[r % len(P)]
         s.harm *= p.decay_harm
         for f in range(F):
             s.harm_by_faction[f] *= p.decay_harm
@@ -836,7 +836,7 @@ def _documented_strike_all(S, P, t, target, country, leaders, killed, iraqi, com
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        execute_strike(S[r], P[r % P.shape[0]], r, t, target, country, 1.0, leaders, killed, iraqi,
+        execute_strike(S[r], P[r % len(P)], r, t, target, country, 1.0, leaders, killed, iraqi,
                        commander, 1, ev, count)
     return S.shape[0]
 
@@ -932,7 +932,7 @@ def _iraq_all(S, P, t, override, decides, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        iraq_day(S[r], P[r % P.shape[0]], r, t, override, decides, ev, count)
+        iraq_day(S[r], P[r % len(P)], r, t, override, decides, ev, count)
     return S.shape[0]
 
 
@@ -1089,7 +1089,7 @@ def _before_rule(S, P, t, start, tension, factions, n_att, scratch, ask, ev, cou
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r % P.shape[0]]
+        s, p = S[r], P[r % len(P)]
         iran_day(s, p, r, t, tension, True, ev, count)
         militia_day(s, p, r, t, factions, tension, False, n_att, scratch, ev, count)
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
@@ -1101,7 +1101,7 @@ def _after_rule(S, P, t, start, strike, size, leaders, ask, override, daily, add
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r % P.shape[0]]
+        s, p = S[r], P[r % len(P)]
         us_day_after_rule(s, p, r, t, strike[r] and ask[r], size[r], leaders[r], ev, count)
         iraq_day(s, p, r, t, override, True, ev, count)
         end_of_day(s, t, daily, 0 if add else r, add)
