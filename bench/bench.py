@@ -1,18 +1,24 @@
-"""Benchmark of the engines and of sweeps: ``escalation bench [--quick]`` or
+"""Benchmark of the engines, runs, sweeps and calibration: ``escalation bench [--quick]`` or
 ``python bench/bench.py [--quick]``.
 
 Prints, in one run:
 
-1. the per-run cost of the Mesa engine (``EscalationModel(...).run()``, a few runs) and of the
-   batch engine on the history window, and their ratio (issue 4 target: >= 100x);
-2. the batch engine's cost per run at 1, 100, 1,000 and 10,000 replicates per call;
-3. a 10,000-run sweep's wall time with 1 and 2 workers (target: < 15 s on 2 cores), and that
-   both give the same table;
-4. peak memory of a 20,000- and a 100,000-run sweep (each in a fresh process: its own peak
-   RSS and its workers'), the growth per run, and the projection to 1,000,000 runs (target:
-   flat in the number of runs).
+1. issue 12's table (best of two unless said): the batch engine on the history window with
+   1 replicate, and per run at 1,000, 4,000 and 10,000 replicates per call; the Mesa engine
+   per run; ``run()`` at 1,000 replicates (its chunks and tables) against one bare engine
+   call; the whole command ``escalation sweep scenarios/sweeps/fear_grievance.toml --workers
+   2`` (10,240 runs, median of 3) with the CPU time each worker got; calibration's
+   simulations per second (a short ABC-SMC with the default settings). Each row gives wall
+   and CPU time, its target, and its ratio to the previous release (``bench/baseline.json``,
+   measured on the same machine);
+2. a 10,000-run sweep with 1 and 2 workers gives the same table;
+3. peak memory of a 20,000- and a 100,000-run sweep (each in a fresh process: its own peak
+   RSS and its workers'), the growth per run, and the projection to 1,000,000 runs.
 
-``--quick`` shrinks everything (a 90-day window, small counts) for a smoke test.
+The machine is often shared: wall times move with its load (printed), CPU times much less.
+``--quick`` shrinks everything (a 90-day window, small counts) for a smoke test;
+``--table`` prints only the table; ``--json FILE`` also writes its figures (``--json
+bench/baseline.json`` on a release records the baseline of the next one).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,27 +36,45 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORY = ROOT / "scenarios" / "history.toml"
+SWEEP = ROOT / "scenarios" / "sweeps" / "fear_grievance.toml"
+BASELINE = ROOT / "bench" / "baseline.json"
 
-FULL = dict(mesa_runs=3, batch_sizes=(1, 100, 1000, 10000), sweep_runs=10_000,
-            sweep_repeats=2, memory_runs=(20_000, 100_000), end=None)
-QUICK = dict(mesa_runs=1, batch_sizes=(1, 10, 100, 400), sweep_runs=2_000,
-             sweep_repeats=1, memory_runs=(2_000, 10_000), end="2019-12-29")
+FULL = dict(batch_sizes=(1000, 4000, 10000), mesa_runs=3, run_replicates=1000,
+            sweep_repeats=3, calibration_budget=4000, equal_runs=10_000,
+            memory_runs=(20_000, 100_000), end=None)
+QUICK = dict(batch_sizes=(100, 400), mesa_runs=1, run_replicates=100, sweep_repeats=1,
+             calibration_budget=0, equal_runs=2_000, memory_runs=(2_000, 10_000),
+             end="2019-12-29")
 PROJECT_TO = 1_000_000
+
+#: Issue 12's targets: (row key, what, unit, target, met(value)).
+TARGETS = {
+    "batch_1": ("<= 40 ms", lambda v: v <= 40),
+    "batch_10000": ("<= 0.5 ms", lambda v: v <= 0.5),
+    "mesa": ("<= 100 ms", lambda v: v <= 100),
+    "run_ratio": ("<= 1.5x", lambda v: v <= 1.5),
+    "sweep": ("<= 5 s", lambda v: v <= 5),
+    "calibration": (">= 2x baseline", None),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a 90-day window")
+    parser.add_argument("--table", action="store_true", help="only issue 12's table")
+    parser.add_argument("--json", default=None, metavar="FILE",
+                        help="also write the table's figures to FILE")
     parser.add_argument("--probe", nargs=3, metavar=("RUNS", "WORKERS", "OUT"),
                         help=argparse.SUPPRESS)   # internal: one sweep in a fresh process
     parser.add_argument("--end", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
         return _probe(int(args.probe[0]), int(args.probe[1]), args.probe[2], args.end)
-    return run(quick=args.quick)
+    return run(quick=args.quick, table_only=args.table, json_out=args.json)
 
 
-def run(quick: bool = False, out=print) -> int:
+def run(quick: bool = False, out=print, table_only: bool = False,
+        json_out: str | None = None) -> int:
     cfg = QUICK if quick else FULL
     from sim.scenario import load_scenario
 
@@ -58,51 +83,180 @@ def run(quick: bool = False, out=print) -> int:
     out(f"escalation bench{' --quick' if quick else ''}: scenario {scenario.name} "
         f"({window}, {(scenario.end - scenario.start).days + 1} days); "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
-        f"{_load()} (other work on the machine slows every figure below)")
+        f"{_load()} (other work on the machine slows every wall time below)")
     out("")
-
-    # 1 and 2: engines
-    mesa_s = _mesa_cost(scenario, cfg["mesa_runs"])
-    batch = {n: _batch_cost(scenario, n) for n in cfg["batch_sizes"]}
-    best_n = min(batch, key=batch.get)
-    rows = [("Mesa engine (EscalationModel.run)", f"{cfg['mesa_runs']} runs",
-             f"{mesa_s * 1e3:,.1f}", "1x")]
-    for n, cost in batch.items():
-        rows.append((f"batch engine, {n:,} replicates per call", f"{n:,} runs",
-                     f"{cost * 1e3:,.2f}", f"{mesa_s / cost:,.0f}x"))
-    out("Per-run cost on the history window")
-    out(_table(("engine", "measured", "ms per run", "vs Mesa"), rows))
-    out(f"ratio Mesa / batch: {mesa_s / batch[best_n]:,.0f}x at {best_n:,} replicates per call "
-        f"(target >= 100x: {'met' if mesa_s / batch[best_n] >= 100 else 'NOT met'})")
+    figures = issue_table(scenario, cfg, quick)
+    baseline = {} if quick or not BASELINE.is_file() else json.loads(BASELINE.read_text())
+    out(_render(figures, baseline.get("rows", {}), quick))
+    big = max((k for k in figures if k.startswith("batch_")), key=lambda k: int(k[6:]))
+    out(f"ratio Mesa / batch: {figures['mesa']['wall'] / figures[big]['wall']:,.0f}x "
+        f"(per run, at {int(big.split('_')[1]):,} replicates per call)")
+    out(f"load average after the table: {_load()}")
+    if json_out:
+        Path(json_out).write_text(json.dumps({
+            "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "git_commit": _commit(), "cores": os.cpu_count(), "load_average": _load(),
+            "quick": quick, "rows": figures}, indent=1) + "\n")
+    if table_only:
+        return 0
     out("")
+    _sweep_workers_equal(cfg, out)
+    out("")
+    _memory(cfg, out)
+    return 0
 
-    # 3: a sweep with 1 and 2 workers
-    import pyarrow.parquet as pq
+
+def _timed(fn, repeats: int = 2) -> tuple[float, float]:
+    """Best (wall, CPU) seconds of ``repeats`` calls, by wall time."""
+    best = None
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        w, c = time.perf_counter() - w0, time.process_time() - c0
+        if best is None or w < best[0]:
+            best = (w, c)
+    return best
+
+
+def issue_table(scenario, cfg, quick: bool) -> dict[str, dict]:
+    """Issue 12's rows: {key: {label, wall, cpu, unit, ...}}."""
+    from sim.batch import simulate
+    from sim.model import EscalationModel
+    from sim.run import run as run_ensemble
+
+    def batch(n):
+        return lambda: simulate(scenario.params, scenario.start, scenario.end, scenario.seed,
+                                range(n), record_events=False, record_daily=False)
+
+    batch(1)()    # the first call of a session loads the compiled code from its cache
+    rows: dict[str, dict] = {}
+    w, c = _timed(batch(1))
+    rows["batch_1"] = dict(label="batch engine, 1 replicate", wall=w * 1e3, cpu=c * 1e3,
+                           unit="ms")
+    for n in cfg["batch_sizes"]:
+        w, c = _timed(batch(n))
+        rows[f"batch_{n}"] = dict(label=f"batch engine per run, {n:,} replicates",
+                                  wall=w * 1e3 / n, cpu=c * 1e3 / n, unit="ms")
+    runs = cfg["mesa_runs"]
+    w, c = _timed(lambda: [EscalationModel(scenario, seed=scenario.seed, replicate=r).run()
+                           for r in range(runs)])
+    rows["mesa"] = dict(label=f"Mesa engine per run ({runs} runs)", wall=w * 1e3 / runs,
+                        cpu=c * 1e3 / runs, unit="ms")
+    n = cfg["run_replicates"]
+    bare = rows.get(f"batch_{n}") or {"wall": _timed(batch(n))[0] * 1e3 / n}
+    w, c = _timed(lambda: run_ensemble(scenario, replicates=n))
+    rows["run"] = dict(label=f"run() at {n:,} replicates (chunks, tables)", wall=w, cpu=c,
+                       unit="s")
+    rows["run_ratio"] = dict(label="  run() / one bare engine call", wall=w / (bare["wall"] * n
+                                                                              / 1e3),
+                             cpu=None, unit="x")
+    rows["sweep"] = _sweep_command(cfg)
+    if cfg["calibration_budget"]:
+        rows["calibration"] = _calibration(scenario, cfg["calibration_budget"])
+    return rows
+
+
+def _sweep_command(cfg) -> dict:
+    """The whole ``escalation sweep`` command, median of the repeats by wall time."""
+    results = []
     with tempfile.TemporaryDirectory(prefix="escalation-bench-") as tmp:
-        walls, cpus, tables = {}, {}, {}
-        for repeat in range(cfg["sweep_repeats"]):      # best of the repeats, per workers
-            for workers in (1, 2):
-                res = _sweep(cfg["sweep_runs"], workers, Path(tmp) / f"w{workers}-{repeat}",
-                             cfg["end"])
-                t = res.manifest["timings"]
-                if t["run_wall_s"] < walls.get(workers, float("inf")):
-                    walls[workers], cpus[workers] = t["run_wall_s"], t["chunk_cpu_s"]
-                tables[workers] = pq.read_table(res.table_path).drop(["git_commit"])
-        same = tables[1].equals(tables[2])
-    n = cfg["sweep_runs"]
-    out(f"A {n:,}-run sweep (grid over us.level x replicates, history window, chunks of "
-        f"{_chunk(n):,} runs; best of {cfg['sweep_repeats']})")
-    header = ("workers", "wall s", "runs per s", "speed-up", "worker CPU s",
-              "CPU / (wall x workers)")
-    out(_table(header, [(str(w), f"{walls[w]:.1f}", f"{n / walls[w]:,.0f}",
-                         f"{walls[1] / walls[w]:.2f}x", f"{cpus[w]:.1f}",
-                         f"{cpus[w] / (walls[w] * w):.0%}") for w in (1, 2)]))
-    target = "" if quick else (f" (target < 15 s on 2 cores: "
-                               f"{'met' if walls[2] < 15 else 'NOT met'})")
-    out(f"1 and 2 workers give identical tables: {same}{target}")
-    out("")
+        for i in range(cfg["sweep_repeats"]):
+            cmd = [sys.executable, "-c", "import sys; from sim.cli import main; "
+                   "sys.exit(main())", "sweep", str(SWEEP), "--workers", "2", "--quiet",
+                   "--out", str(Path(tmp) / f"s{i}")]
+            if cfg["end"]:
+                cmd += ["--chunk-size", "500"]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+                [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+            if cfg["end"]:   # --quick: a short window through a copy of the spec
+                spec = Path(tmp) / "quick.toml"
+                text = SWEEP.read_text().replace('scenario = "../history.toml"',
+                                                 f'scenario = "{HISTORY}"')
+                spec.write_text(text + f'\n[set]\nend = "{cfg["end"]}"\n')
+                cmd[4] = str(spec)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                raise RuntimeError(f"sweep failed:\n{proc.stderr}")
+            man = json.loads((Path(tmp) / f"s{i}" / "manifest.json").read_text())
+            # The command's own CPU, plus its workers' (forked by a forkserver, they are not
+            # our children: their CPU comes from the manifest).
+            cpu = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                   + man["timings"]["chunk_cpu_s"])
+            results.append((wall, cpu, man))
+    results.sort(key=lambda r: r[0])
+    wall, cpu, man = results[len(results) // 2]
+    per_worker = man["timings"].get("worker_cpu_s") or {}
+    return dict(label=f"sweep command, {man['runs']:,} runs, 2 workers (median of "
+                      f"{len(results)})", wall=wall, cpu=cpu, unit="s",
+                worker_cpu=sorted(per_worker.values()), run_wall=man["timings"]["run_wall_s"])
 
-    # 4: memory, each sweep in a fresh process
+
+def _calibration(scenario, budget: int) -> dict:
+    """Simulations per second of ABC-SMC with the default settings, ``budget`` simulations."""
+    from calibration.fit import calibrate
+    w0, c0 = time.perf_counter(), time.process_time()
+    post = calibrate(scenario, budget=budget)
+    w, c = time.perf_counter() - w0, time.process_time() - c0
+    sims = int((getattr(post, "meta", None) or {}).get("simulations") or budget)
+    return dict(label=f"calibration, {sims:,} simulations (default settings)", wall=w,
+                cpu=c, unit="s", sims_per_s=sims / w, sims_per_cpu_s=sims / c)
+
+
+def _render(rows: dict, base: dict, quick: bool) -> str:
+    def num(v, unit):
+        if v is None:
+            return ""
+        return f"{v:,.2f} {unit}" if v < 100 else f"{v:,.0f} {unit}"
+
+    table = []
+    for key, r in rows.items():
+        b = base.get(key, {})
+        vs = ""
+        if b.get("wall"):
+            vs = f"{r['wall'] / b['wall']:.2f}"
+            if r.get("cpu") is not None and b.get("cpu"):
+                vs += f" / {r['cpu'] / b['cpu']:.2f}"
+        target, met = TARGETS.get(key, ("", None))
+        if key == "calibration" and b.get("sims_per_s"):
+            ratio = r["sims_per_s"] / b["sims_per_s"]
+            vs = f"{b['sims_per_s'] / r['sims_per_s']:.2f} (x{ratio:.1f} sims/s)"
+            met = (lambda v, ratio=ratio: ratio >= 2)
+        ok = "" if quick or met is None else ("met" if met(r["wall"]) else "NOT met")
+        extra = ""
+        if key == "sweep" and r.get("worker_cpu"):
+            extra = "workers' CPU " + " + ".join(f"{c:.1f}" for c in r["worker_cpu"]) + " s"
+        if key == "calibration":
+            extra = f"{r['sims_per_s']:,.0f} simulations/s"
+        table.append((r["label"], num(r["wall"], r["unit"]), num(r.get("cpu"), r["unit"]),
+                      target, ok, vs, extra))
+    head = ("what", "wall", "CPU", "target", "", "vs baseline (wall / CPU)", "")
+    note = ("" if quick or base else "\n(no bench/baseline.json: no ratios)")
+    return _table(head, table) + note
+
+
+def _commit() -> str | None:
+    from sim.run import git_commit
+    return git_commit()
+
+
+def _sweep_workers_equal(cfg, out) -> None:
+    """A sweep with 1 and 2 workers gives the same table."""
+    import pyarrow.parquet as pq
+    n = cfg["equal_runs"]
+    with tempfile.TemporaryDirectory(prefix="escalation-bench-") as tmp:
+        res = {w: _sweep(n, w, Path(tmp) / f"w{w}", cfg["end"]) for w in (1, 2)}
+        tables = {w: pq.read_table(r.table_path).drop(["git_commit"]) for w, r in res.items()}
+    walls = {w: r.manifest["timings"]["run_wall_s"] for w, r in res.items()}
+    out(f"A {n:,}-run sweep (us.level x replicates) with 1 and 2 workers: "
+        f"{walls[1]:.1f} s and {walls[2]:.1f} s")
+    out(f"1 and 2 workers give identical tables: {tables[1].equals(tables[2])}")
+
+
+def _memory(cfg, out) -> None:
     mem = {}
     with tempfile.TemporaryDirectory(prefix="escalation-bench-") as tmp:
         for runs in cfg["memory_runs"]:
@@ -127,14 +281,12 @@ def run(quick: bool = False, out=print) -> int:
     out(_table(("runs", "wall s", "parent MB", "worker MB", "total MB", "runs.parquet MB"), rows))
     ratio = mem[large]["total_mb"] / mem[small]["total_mb"]
     flat = ratio < 1.1
-    out(f"load average at the end: {_load()}")
     out(f"{large // small}x the runs -> {ratio:.2f}x the peak memory "
         f"({'flat' if flat else 'NOT flat'} in the number of runs; runs.parquet grows on "
         "disk, not in memory)")
     out(f"projected peak at {PROJECT_TO:,} runs: {mem[large]['total_mb']:.0f} MB if flat as "
         f"measured; at most {projected:.0f} MB extrapolating the measured growth "
         f"({slope * 1e5:+.1f} MB per 100,000 runs) linearly")
-    return 0
 
 
 def _load() -> str:
@@ -142,22 +294,6 @@ def _load() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "n/a"
-
-
-def _mesa_cost(scenario, runs: int) -> float:
-    from sim.model import EscalationModel
-    t0 = time.perf_counter()
-    for r in range(runs):
-        EscalationModel(scenario, seed=scenario.seed, replicate=r).run()
-    return (time.perf_counter() - t0) / runs
-
-
-def _batch_cost(scenario, n: int) -> float:
-    from sim.batch import simulate
-    t0 = time.perf_counter()
-    simulate(scenario.params, scenario.start, scenario.end, scenario.seed, range(n),
-             record_events=False, record_daily=False)
-    return (time.perf_counter() - t0) / n
 
 
 def _spec(runs: int, end: str | None):
@@ -184,11 +320,10 @@ def _sweep(runs: int, workers: int, out: Path, end: str | None):
 
 def _probe(runs: int, workers: int, out: str, end: str | None) -> int:
     """Run one sweep here and print its memory as JSON (called in a fresh process)."""
-    import resource
     t0 = time.perf_counter()
     res = _sweep(runs, workers, Path(out), end)
     wall = time.perf_counter() - t0
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    parent = _peak_rss_mb()
     man = res.manifest
     # Serial runs happen in this process; otherwise add each worker process's peak.
     worker = man["worker_peak_rss_mb"] if man["executor"] != "serial" else 0.0
@@ -196,6 +331,18 @@ def _probe(runs: int, workers: int, out: str, end: str | None) -> int:
                       "total_mb": parent + man["worker_processes"] * worker,
                       "runs_parquet_mb": res.table_path.stat().st_size / 2 ** 20}))
     return 0
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM where there is /proc: ru_maxrss survives exec on Linux,
+    so a probe started from a bench that had run 10,000 replicates would report its peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _probe_subprocess(runs: int, workers: int, out: Path, end: str | None) -> dict:

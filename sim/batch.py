@@ -35,21 +35,64 @@ class EngineOutput:
 
 def simulate(params: ModelParams, start, end, seed: int, replicates, *,
              overrides: dict[str, np.ndarray] | None = None, record_events: bool = True,
-             record_daily: bool = True, schedule: Schedule | None = None) -> EngineOutput:
-    """Run ``replicates`` (indices) of a scenario from ``start`` to ``end`` together."""
+             record_daily: bool | str = True, schedule: Schedule | None = None) -> EngineOutput:
+    """Run ``replicates`` (indices) of a scenario from ``start`` to ``end`` together.
+
+    ``record_daily``: True, the daily series of every replicate (days x n); False, none;
+    ``"sum"``, each daily column summed over the replicates (days x 1).
+    """
     reps = np.asarray(list(replicates), dtype=np.int64)
     timeline = Timeline(start, end)
     p = ParamArrays(params, len(reps), timeline, overrides)
     if schedule is None:
         schedule = build_schedule(params.replay, timeline, p.sites)
     s = dyn.State.initial(p, replicate_keys(seed, reps))
-    log = dyn.EventLog() if record_events else None
-    rec = dyn.Recorder(len(reps), timeline.days, record_daily)
-    for t in range(timeline.days):
-        step_day(s, p, t, log, schedule)
-        rec.end_of_day(s, t)
+    # Room for ~500 events a replicate (the history window has about that many).
+    log = dyn.EventLog(max(4096, 512 * len(reps))) if record_events else None
+    rec = dyn.Recorder(s, timeline.days, record_daily)
+    # Days with documented events (history replay) run phase by phase; the others in runs of
+    # compiled days that stop only where the deterrence rule must be asked.
+    special = sorted(set(schedule.by_day) | set(schedule.exits))
+    if schedule.forced:
+        special = list(range(timeline.days))
+    t = 0
+    for stop in special + [timeline.days]:
+        if t < stop:
+            t = run_days(s, p, t, stop, log, rec)
+        if stop < timeline.days:
+            step_day(s, p, stop, log, schedule)
+            rec.end_of_day(s, stop)
+            t = stop + 1
     return EngineOutput(reps, timeline, p.sites, log.columns() if log else None, rec.daily,
-                        rec.acc)
+                        rec.summary())
+
+
+def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
+    """Days ``t`` .. ``stop - 1`` without documented events, compiled (``dyn.run_days``); the
+    deterrence rule in force is asked here, in Python, on the days it is needed."""
+    n = s.n
+    strike, leaders, ask = (np.zeros(n, bool) for _ in range(3))
+    size = np.zeros(n)
+    rows, count = (log.rows, log.count) if log is not None else (dyn._NO_ROWS, dyn._NO_COUNT)
+    P = dyn.param_record(p)
+    obs = dyn.observe(s, t)   # views of the state: the rule sees each day's values
+    resume = False
+    while True:
+        t, rows, asked = dyn.run_days(s.rec, P, t, stop, resume, strike, size, leaders,
+                                      p.tension, p.restraint_override, dyn._ALL_FACTIONS,
+                                      rec.table, rec.add, ask, rows, count)
+        if not asked:
+            break
+        obs.day = t
+        np.add(s.rec["td_us_killed"], s.rec["td_coalition_killed"], out=obs.killed_today)
+        resp = p.rule_on(t).respond(obs, dyn.rng_uniform(s, t, dyn.US_RULE))
+        np.logical_and(ask, resp.strike, out=strike)
+        size[:] = resp.size
+        leaders[:] = resp.leaders
+        resume = True
+    if log is not None:
+        log.rows = rows
+    return t
 
 
 def step_day(s: dyn.State, p: ParamArrays, t: int, log, schedule: Schedule) -> None:
@@ -63,3 +106,12 @@ def step_day(s: dyn.State, p: ParamArrays, t: int, log, schedule: Schedule) -> N
         dyn.documented_attacks(s, p, t, log, militia_events)
     dyn.us_phase(s, p, t, log, schedule.get(t, "us"))
     dyn.iraq_phase(s, p, t, log, schedule.get(t, "iraq"))
+
+
+def warm_up() -> None:
+    """Load the compiled days from numba's on-disk cache with a three-day run (about 0.4 s
+    once per process; ``sim.warm`` does it in the sweep's forkserver, before workers fork)."""
+    import pandas as pd
+
+    simulate(ModelParams(), pd.Timestamp("2020-01-01"), pd.Timestamp("2020-01-03"), 0,
+             range(2), record_events=True, record_daily=True)

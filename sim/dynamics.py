@@ -1,11 +1,20 @@
 """The dynamics: one day of Iran, the militias, U.S. forces and the Iraqi government.
 
-This is the single source of truth both engines call. The Mesa engine (``sim.model``) runs one
-replicate whose agents each call their phase (a militia agent calls :func:`militia_phase` for
-its own faction); the batch engine (``sim.batch``) calls the same phases for thousands of
-replicates at once. State and parameters are arrays with replicates on the first axis, and
-every random number comes from ``sim.rng`` keyed by (seed, replicate, day, slot), so a
-replicate's history does not depend on which engine or batch ran it.
+This is the single source of truth both engines call. Each actor's day is one compiled
+function for one replicate (``iran_day``, ``militia_day``, ``us_day_before_rule`` /
+``us_day_after_rule``, ``iraq_day``), written as plain scalar Python and compiled with numba
+(``sim.kernels``); ``*_phase`` runs it for every replicate of a state. The Mesa engine
+(``sim.model``) runs one replicate whose agents each call their phase (a militia agent calls
+:func:`militia_phase` for its own faction); the batch engine (``sim.batch``) calls the same
+phases for thousands of replicates at once. The deterrence rule (``sim.rules``) stays a plain
+Python class, asked once a day for all replicates between the two halves of the U.S. day.
+
+State and parameters are NumPy record arrays, one record per replicate (``s.fear[f]``,
+``p.fac_alignment[f]``; field names are those of ``sim.params`` with a group prefix: ``iran_``,
+``mil_`` militias in common, ``fac_`` per faction, ``wpn_`` per weapon, ``site_`` per site,
+``us_``, ``iraq_``). Every random number comes from ``sim.kernels.uniform`` keyed by (seed,
+replicate, day, slot), so a replicate's history does not depend on which engine or batch ran
+it.
 
 The order of a day (DESIGN.md): Iran, militias, U.S. forces, Iraqi government, bookkeeping.
 
@@ -15,16 +24,15 @@ The deterrence tension lives in :func:`attack_rate`: a strike raises the struck 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from sim import rng
+from sim import kernels as kn
 from sim.arrays import ParamArrays
 from sim.events import FACTIONS
+from sim.kernels import emit, jit, jit_noalloc, uniform
 from sim.params import WEAPON_KEYS
-from sim.rules import Observation
 from sim.rng import Slot
+from sim.rules import Observation
 
 F = len(FACTIONS)
 W = len(WEAPON_KEYS)
@@ -47,618 +55,18 @@ COUNTRY_NAMES = ["iraq", "syria", "jordan", "iran", ""]
 #: measurement convention (how long a rung "counts"), not a behavioural parameter.
 LEVEL_WINDOW_DAYS = 30
 NEVER = -1
-
-
-# --- Numbers from uniforms --------------------------------------------------------------------
-
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, cap: int | None = None) -> np.ndarray:
-    """Poisson(lam) by inversion of the CDF: one uniform per draw, vectorised.
-
-    Most draws in this model are zero (an attack is rare on any one day), so only the draws
-    past P(0) enter the search loop. With ``cap`` the search stops there, giving
-    min(Poisson(lam), cap) without walking a large lam's whole CDF.
-    """
-    u = np.asarray(u, dtype=float)
-    lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
-    p0 = np.exp(-lam)
-    above = u > p0
-    if not above.any():
-        return np.zeros(u.shape, dtype=np.int64)
-    k = np.zeros(u.shape, dtype=np.int64)
-    idx = np.flatnonzero(above)
-    uu, ll = u.reshape(-1)[idx], lam.reshape(-1)[idx]
-    p = p0.reshape(-1)[idx]
-    cdf = p.copy()
-    kk = np.zeros(len(idx), dtype=np.int64)
-    active = np.arange(len(idx))
-    for _ in range(400):
-        kk[active] += 1
-        p[active] *= ll[active] / kk[active]
-        cdf[active] += p[active]
-        active = active[uu[active] > cdf[active]]
-        if cap is not None:
-            active = active[kk[active] < cap]
-        if len(active) == 0:
-            break
-    k.reshape(-1)[idx] = kk
-    return k
-
-
-def categorical_from_uniform(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Index drawn with probability proportional to ``weights`` (rows), one uniform per row."""
-    cum = np.cumsum(weights, axis=-1)
-    idx = (cum < (u * cum[..., -1])[..., None]).sum(axis=-1)
-    return np.minimum(idx, weights.shape[-1] - 1)
-
-
-# --- Behaviour ---------------------------------------------------------------------------------
-
-def attack_rate(base_rate, grievance, fear, tension, directive_multiplier, alignment,
-                leadership, restraint, p_militia, restraint_effect):
-    """Expected attacks per day of each faction.
-
-    A log-linear intensity: grievance provokes, fear deters, regional tension inflames;
-    Iran's directive multiplies it as far as the faction follows Iran (``alignment``); lost
-    leaders weaken it; Baghdad's restraint cuts it, less for factions closer to Iran.
-    """
-    drive = (p_militia["grievance_weight"] * grievance - p_militia["fear_weight"] * fear
-             + p_militia["tension_weight"] * tension)
-    follow = directive_multiplier ** alignment
-    restrained = 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
-    return (p_militia["attack_rate_scale"] * base_rate * np.exp(np.clip(drive, -20, 8))
-            * follow * leadership * restrained)
-
-
-def iran_directive(score, escalate_threshold, restrain_threshold):
-    """0 restrain, 1 normal, 2 escalate."""
-    return np.where(score > escalate_threshold, 2, np.where(score < restrain_threshold, 0, 1))
-
-
-# --- State --------------------------------------------------------------------------------------
-
-@dataclass
-class State:
-    """Everything that changes during a run, arrays over replicates (n) and factions (F)."""
-
-    n: int
-    keys: np.ndarray
-    # Iran
-    anger: np.ndarray = None
-    directive: np.ndarray = None
-    directive_multiplier: np.ndarray = None
-    retaliation_day: np.ndarray = None
-    # militias
-    grievance: np.ndarray = None
-    fear: np.ndarray = None
-    leadership: np.ndarray = None
-    fighters: np.ndarray = None
-    arsenal: np.ndarray = None
-    suspended: np.ndarray = None
-    # U.S. forces
-    harm: np.ndarray = None
-    harm_by_faction: np.ndarray = None
-    attacks_since: np.ndarray = None
-    killed_since: np.ndarray = None
-    wounded_since: np.ndarray = None
-    days_since_strike: np.ndarray = None
-    strikes_so_far: np.ndarray = None
-    pending_day: np.ndarray = None
-    pending_size: np.ndarray = None
-    pending_leaders: np.ndarray = None
-    pending_target: np.ndarray = None
-    present_iraq: np.ndarray = None
-    present_syria: np.ndarray = None
-    # Iraqi government
-    sovereignty: np.ndarray = None
-    restraint: np.ndarray = None
-    negotiating: np.ndarray = None
-    voted: np.ndarray = None
-    exit_day: np.ndarray = None
-    syria_exit_day: np.ndarray = None
-    # today (reset each day) and the escalation level
-    today: dict = field(default_factory=dict)
-    level: np.ndarray = None
-    #: Optional (days, n, F) table of the attack-count uniforms, the same numbers
-    #: ``rng.uniform`` gives day by day; worth it only for a few replicates (Mesa).
-    count_uniforms: np.ndarray | None = None
-
-    def precompute_count_uniforms(self, days: int) -> None:
-        slots = Slot.ATTACK_COUNT + np.arange(F)
-        self.count_uniforms = np.stack([rng.uniform_table(self.keys, t, slots)
-                                        for t in range(days)])
-
-    @classmethod
-    def initial(cls, p: ParamArrays, keys: np.ndarray) -> "State":
-        n = keys.shape[0]
-        s = cls(n=n, keys=keys)
-        z, zf = np.zeros(n), np.zeros((n, F))
-        s.anger, s.directive = z.copy(), np.ones(n, dtype=np.int64)
-        s.directive_multiplier = np.ones(n)
-        s.retaliation_day = np.full(n, NEVER)
-        s.grievance, s.fear, s.leadership = zf.copy(), zf.copy(), np.ones((n, F))
-        s.fighters = p.faction["fighters"].copy()
-        s.arsenal = np.stack([p.faction[f"arsenal_{w}"] for w in WEAPON_KEYS], axis=2)
-        s.suspended = np.zeros((n, F), dtype=bool)
-        s.harm, s.harm_by_faction = z.copy(), zf.copy()
-        s.attacks_since, s.killed_since, s.wounded_since = (np.zeros(n, np.int64)
-                                                            for _ in range(3))
-        s.days_since_strike = np.full(n, 10 ** 6, dtype=np.int64)
-        s.strikes_so_far = np.zeros(n, np.int64)
-        s.pending_day = np.full(n, NEVER)
-        s.pending_size, s.pending_leaders = z.copy(), np.zeros(n, dtype=bool)
-        s.pending_target = np.zeros(n, np.int64)
-        s.present_iraq, s.present_syria = np.ones(n, bool), np.ones(n, bool)
-        s.sovereignty = z.copy()
-        s.restraint = p.iraq["restraint"].copy()
-        s.negotiating, s.voted = np.zeros(n, bool), np.zeros(n, bool)
-        s.exit_day, s.syria_exit_day = np.full(n, NEVER), np.full(n, NEVER)
-        s.level = z.copy()
-        s.new_day()
-        return s
-
-    def new_day(self) -> None:
-        n = self.n
-        self.today = {k: np.zeros(n, np.int64) for k in (
-            "attacks", "lethal_attacks", "us_killed", "coalition_killed", "us_wounded",
-            "militia_killed", "iraqi_killed", "strikes", "leader_strikes", "state_attacks",
-            "condemnations", "rung")}
-        self.today["harm"] = np.zeros(n)
-        self.today["strike_in_iraq"] = np.zeros(n, bool)
-
-
-# --- Event log ------------------------------------------------------------------------------
-
-class EventLog:
-    """Events as columns of integer codes, appended per phase; None when not recording."""
-
-    COLUMNS = ("replicate", "day", "actor", "action", "weapon", "site", "country",
-               "intercepted", "us_killed", "us_wounded", "coalition_killed", "militia_killed",
-               "iraqi_killed", "civilian_killed", "target", "rung", "documented")
-
-    def __init__(self):
-        self.parts: list[dict[str, np.ndarray]] = []
-
-    def emit(self, idx: np.ndarray, day: int, **cols) -> None:
-        m = len(idx)
-        if m == 0:
-            return
-        part = {"replicate": np.asarray(idx, np.int64), "day": np.full(m, day, np.int64)}
-        for c in self.COLUMNS[2:]:
-            v = cols.get(c, -1 if c in ("weapon", "site", "country", "target",
-                                        "intercepted") else 0)
-            part[c] = np.broadcast_to(np.asarray(v), (m,)).astype(np.int64)
-        self.parts.append(part)
-
-    def columns(self) -> dict[str, np.ndarray]:
-        if not self.parts:
-            return {c: np.zeros(0, np.int64) for c in self.COLUMNS}
-        return {c: np.concatenate([p[c] for p in self.parts]) for c in self.COLUMNS}
-
-
-def _raise_rung(s: State, idx: np.ndarray, rung) -> None:
-    np.maximum.at(s.today["rung"], idx, np.asarray(rung, np.int64))
-
-
-# --- Iran ----------------------------------------------------------------------------------------
-
-def iran_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
-               documented: list[dict] | None = None) -> None:
-    """Iran sets its directive, resupplies its proxies and answers the killing of its own.
-
-    ``documented`` (history replay) replaces Iran's own attack decision with the record's.
-    """
-    ip = p.iran
-    s.anger *= p.decay["anger"]
-    tension = p.tension[t] * p.shock_scale
-    score = ip["directive_bias"] + ip["tension_weight"] * tension + ip["anger_weight"] * s.anger
-    s.directive = iran_directive(score, ip["escalate_threshold"], ip["restrain_threshold"])
-    s.directive_multiplier = np.where(s.directive == 2, ip["escalate_multiplier"],
-                                      np.where(s.directive == 0, ip["restrain_multiplier"], 1.0))
-    # Resupply up to capacity (a stock above capacity, e.g. at the start, is not cut).
-    np.maximum(np.minimum(s.arsenal + p.resupply, p.capacity), s.arsenal, out=s.arsenal)
-    if documented is not None:
-        for ev in documented:
-            if ev["action"] == "state_attack":
-                _state_attack(s, p, t, log, np.arange(s.n), ev)
-            elif log is not None:  # Iran's statements: on the record, no effect
-                log.emit(np.arange(s.n), t, actor=IRAN, action=A[ev["action"]],
-                         target=ev["target_code"], rung=1, documented=1)
-        return
-    due = np.flatnonzero(s.retaliation_day == t)
-    if len(due):
-        _state_attack(s, p, t, log, due, None)
-        s.retaliation_day[due] = NEVER
-
-
-def _state_attack(s, p, t, log, idx, documented):
-    """Iran's own ballistic-missile attack on al-Asad (as on 2020-01-08)."""
-    site = p.sites.index("al_asad") if "al_asad" in p.sites else 0
-    if documented is None:
-        u = rng.uniform(s.keys[idx], t, np.broadcast_to(
-            Slot.IRAN_ATTACK + np.arange(5), (len(idx), 5)))
-        wpn = {k: v[idx, BALLISTIC] for k, v in p.weapon.items()}
-        intercepted = u[:, 0] < wpn["intercept_probability"]
-        hit = ~intercepted
-        wounded = np.where(hit, poisson_from_uniform(u[:, 1], wpn["wounded_mean"]), 0)
-        lethal = hit & (u[:, 2] < wpn["lethal_probability"])
-        killed = np.where(lethal, 1 + poisson_from_uniform(u[:, 3], wpn["killed_extra_mean"]), 0)
-        us_k = np.where(u[:, 4] < p.us["us_share_of_killed"][idx], killed, 0)
-        co_k = killed - us_k
-        intercepted_code = intercepted.astype(np.int64)
-    else:
-        wounded, us_k, co_k = (np.full(len(idx), documented.get(c, 0)) for c in (
-            "us_wounded", "us_killed", "coalition_killed"))
-        intercepted_code = documented.get("intercepted", -1)
-        site = p.sites.index(documented["site"]) if documented.get("site") in p.sites else site
-    s.today["state_attacks"][idx] += 1
-    s.today["us_killed"][idx] += us_k
-    s.today["coalition_killed"][idx] += co_k
-    s.today["us_wounded"][idx] += wounded
-    _raise_rung(s, idx, 7)
-    if log is not None:
-        log.emit(idx, t, actor=IRAN, action=A["state_attack"], weapon=BALLISTIC, site=site,
-                 country=p.site_country[site], intercepted=intercepted_code, us_killed=us_k,
-                 us_wounded=wounded, coalition_killed=co_k, target=US, rung=7,
-                 documented=int(documented is not None))
-
-
-# --- Militias ------------------------------------------------------------------------------------
-
-def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
-                  factions: np.ndarray | None = None, forced: bool = False) -> None:
-    """Each faction's day: memories fade, it may suspend, then decides how many attacks,
-    with which weapon, on which U.S. site; outcomes are drawn per attack.
-
-    ``factions`` restricts the phase to some factions (a Mesa militia agent passes its own).
-    ``forced`` (history replay) keeps the state dynamics but leaves attacking to the record.
-    """
-    fs = np.arange(F) if factions is None else np.asarray(factions)
-    cols = slice(None) if factions is None else fs  # a view when all factions act together
-    pm = p.militia
-    grievance, fear = s.grievance[:, cols], s.fear[:, cols]
-    grievance *= p.decay["grievance"]
-    fear *= p.decay["fear"]
-    s.grievance[:, cols], s.fear[:, cols] = grievance, fear
-    s.leadership[:, cols] += (1.0 - s.leadership[:, cols]) * p.recovery
-
-    margin = fear - grievance
-    suspended = s.suspended[:, cols]
-    suspend_now = ~suspended & (margin > pm["suspend_margin"])
-    resume = suspended & (margin < 0.5 * pm["suspend_margin"])
-    suspended = (suspended | suspend_now) & ~resume
-    s.suspended[:, cols] = suspended
-    if log is not None and suspend_now.any() and not forced:
-        r, j = np.nonzero(suspend_now)
-        log.emit(r, t, actor=fs[j], action=A["suspension"], target=US, rung=0)
-    if forced:
-        return
-
-    present = s.present_iraq | s.present_syria
-    lam = attack_rate(
-        p.faction["base_attack_rate"][:, cols], grievance, fear,
-        (p.tension[t] * p.shock_scale)[:, None], s.directive_multiplier[:, None],
-        p.faction["alignment"][:, cols], s.leadership[:, cols], s.restraint[:, None],
-        pm, p.iraq["restraint_effect"][:, None])
-    lam *= np.where(s.present_iraq, 1.0, pm["after_exit_factor"][:, 0])[:, None]
-    lam[suspended | ~present[:, None]] = 0.0
-    if s.count_uniforms is not None:  # precomputed for a lone replicate (the Mesa engine)
-        u = s.count_uniforms[t][:, cols]
-    else:
-        u = rng.uniform(s.keys, t, np.broadcast_to(Slot.ATTACK_COUNT + fs, (s.n, len(fs))))
-    n_att = poisson_from_uniform(u, lam, cap=int(pm["max_attacks_per_day"].max()))
-    if not n_att.any():
-        return
-    r, j = np.nonzero(n_att)
-    f = fs[j]
-    usable = (s.arsenal[r, f, :] >= 1.0) & (p.prefs[r, f, :] > 0)
-    stock = np.floor(np.where(usable, s.arsenal[r, f, :], 0.0)).sum(axis=1)
-    n_att[r, j] = np.minimum(np.minimum(n_att[r, j], pm["max_attacks_per_day"][r, 0]),
-                             stock).astype(np.int64)
-    open_sites = site_open(s, p, t)
-    for k in range(int(n_att.max())):
-        r, j = np.nonzero(n_att > k)
-        f = fs[j]
-        base = Slot.ATTACK + (f * Slot.MAX_ATTACKS + k) * Slot.ATTACK_FIELDS
-        uu = rng.uniform(s.keys[r], t, base[:, None] + np.arange(Slot.ATTACK_FIELDS))
-        weights = np.where(s.arsenal[r, f, :] >= 1.0, p.prefs[r, f, :], 0.0)
-        ok = weights.sum(axis=1) > 0
-        site_w = np.where(open_sites[r], p.site["weight"][r], 0.0)
-        ok &= site_w.sum(axis=1) > 0
-        r, j, f, uu, weights, site_w = r[ok], j[ok], f[ok], uu[ok], weights[ok], site_w[ok]
-        if len(r) == 0:
-            continue
-        weapon = categorical_from_uniform(uu[:, 0], weights)
-        site = categorical_from_uniform(uu[:, 1], site_w)
-        s.arsenal[r, f, weapon] -= 1.0
-        outcome = attack_outcome(p, r, weapon, site, uu)
-        record_attack(s, p, t, log, r, f, weapon, site, outcome, uu[:, 7])
-
-
-def documented_attacks(s: State, p: ParamArrays, t: int, log, events: list[dict]) -> None:
-    """History replay: the record's militia actions of the day, with their recorded outcomes,
-    land in every replicate (attacks and stormings feed the U.S. harm ledger)."""
-    r = np.arange(s.n)
-    for ev in events:
-        if ev["action"] not in ("attack", "storming"):
-            if log is not None:
-                log.emit(r, t, actor=ev["actor_code"], action=A[ev["action"]],
-                         target=ev["target_code"], rung=0, documented=1)
-            continue
-        outcome = dict(intercepted=np.full(s.n, ev["intercepted"]),
-                       wounded=np.full(s.n, ev["us_wounded"]),
-                       us_killed=np.full(s.n, ev["us_killed"]),
-                       coalition_killed=np.full(s.n, ev["coalition_killed"]))
-        weapon = np.full(s.n, ev["weapon"])
-        site = np.full(s.n, ev["site_code"])
-        record_attack(s, p, t, log, r, np.full(s.n, ev["actor_code"]), weapon, site, outcome,
-                      np.zeros(s.n), documented=True, action=ev["action"],
-                      country=ev["country"])
-
-
-def site_open(s: State, p: ParamArrays, t: int) -> np.ndarray:
-    """(n, S) which U.S. sites are still held: not handed over, and the U.S. still in country."""
-    held = t < p.site_until
-    by_country = np.stack([s.present_iraq, s.present_syria, s.present_syria], axis=1)
-    return held[None, :] & by_country[:, p.site_country]
-
-
-def attack_outcome(p: ParamArrays, r, weapon, site, uu) -> dict[str, np.ndarray]:
-    """Interception, wounded and killed for attacks (rows r) with ``weapon`` on ``site``."""
-    wp = p.weapon
-    p_int = wp["intercept_probability"][r, weapon] * p.site["air_defence"][r, site]
-    intercepted = uu[:, 2] < p_int
-    hit = ~intercepted
-    wounded = np.where(hit, poisson_from_uniform(uu[:, 3], wp["wounded_mean"][r, weapon]), 0)
-    lethal = hit & (uu[:, 4] < wp["lethal_probability"][r, weapon])
-    killed = np.where(lethal, 1 + poisson_from_uniform(uu[:, 5],
-                                                       wp["killed_extra_mean"][r, weapon]), 0)
-    us_killed = np.where(uu[:, 6] < p.us["us_share_of_killed"][r], killed, 0)
-    return dict(intercepted=intercepted, wounded=wounded, us_killed=us_killed,
-                coalition_killed=killed - us_killed)
-
-
-def record_attack(s: State, p: ParamArrays, t: int, log, r, f, weapon, site, outcome,
-                  u_attribution, documented: bool = False, action: str = "attack",
-                  country=None) -> None:
-    """Book an attack's harm (U.S. ledger, today's counts) and its event."""
-    killed = outcome["us_killed"] + outcome["coalition_killed"]
-    up = p.us
-    harm = (up["harm_per_attack"][r] + up["harm_per_wounded"][r] * outcome["wounded"]
-            + up["harm_per_killed"][r] * killed)
-    np.add.at(s.harm, r, harm)
-    attributed = u_attribution < up["attribution_accuracy"][r]
-    fa = f < F
-    np.add.at(s.harm_by_faction, (r[attributed & fa], f[attributed & fa]),
-              harm[attributed & fa])
-    for key, val in (("attacks", 1), ("lethal_attacks", (killed > 0).astype(np.int64)),
-                     ("us_killed", outcome["us_killed"]),
-                     ("coalition_killed", outcome["coalition_killed"]),
-                     ("us_wounded", outcome["wounded"])):
-        np.add.at(s.today[key], r, val)
-    np.add.at(s.today["harm"], r, harm)
-    np.add.at(s.attacks_since, r, 1)
-    np.add.at(s.killed_since, r, killed)
-    np.add.at(s.wounded_since, r, outcome["wounded"])
-    rung = np.where(killed > 0, 4, np.where(outcome["wounded"] > 0, 3, 2))
-    _raise_rung(s, r, rung)
-    if log is not None:
-        log.emit(r, t, actor=f, action=A[action], weapon=weapon, site=site,
-                 country=p.site_country[site] if country is None else country,
-                 intercepted=outcome["intercepted"],
-                 us_killed=outcome["us_killed"], us_wounded=outcome["wounded"],
-                 coalition_killed=outcome["coalition_killed"], target=US, rung=rung,
-                 documented=int(documented))
-
-
-# --- U.S. forces ------------------------------------------------------------------------------
-
-def observe(s: State) -> Observation:
-    """What the deterrence rule sees today."""
-    return Observation(
-        day=0, attacks_today=s.today["attacks"],
-        killed_today=s.today["us_killed"] + s.today["coalition_killed"],
-        wounded_today=s.today["us_wounded"], attacks_since_strike=s.attacks_since,
-        killed_since_strike=s.killed_since, wounded_since_strike=s.wounded_since,
-        harm=s.harm, days_since_strike=s.days_since_strike, strikes_so_far=s.strikes_so_far,
-        iraq_sovereignty=s.sovereignty)
-
-
-def us_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
-             documented: list[dict] | None = None) -> None:
-    """Strike if a decided strike is due; otherwise let the rule decide on attack days.
-
-    ``documented`` (history replay) replaces the rule: the record's strikes of the day land.
-    """
-    s.days_since_strike += 1
-    if documented is not None:
-        everyone = np.arange(s.n)
-        for ev in documented:
-            if ev["action"] in ("strike", "leader_strike"):
-                execute_strike(s, p, t, log, everyone, ev["target"], ev["country"],
-                               np.ones(s.n), np.full(s.n, ev["leaders"]), ev)
-            elif log is not None:  # statements, designations: on the record, no effect
-                log.emit(everyone, t, actor=US, action=A[ev["action"]],
-                         target=ev["target_code"], rung=1, documented=1)
-    else:
-        due = np.flatnonzero(s.pending_day == t)
-        if len(due):
-            land_pending_strikes(s, p, t, log, due)
-        ask = (s.today["attacks"] > 0) & (s.pending_day == NEVER) & (
-            s.days_since_strike > 0) & (s.present_iraq | s.present_syria)
-        if ask.any():
-            obs = observe(s)
-            obs.day = t
-            u = rng.uniform(s.keys, t, Slot.US_RULE)
-            resp = p.rule_on(t).respond(obs, u)
-            go = ask & resp.strike
-            idx = np.flatnonzero(go)
-            if len(idx):
-                s.pending_day[idx] = t + p.us["lag_days"][idx].astype(np.int64)
-                s.pending_size[idx] = np.minimum(resp.size[idx], p.us["max_strike_size"][idx])
-                s.pending_leaders[idx] = resp.leaders[idx]
-                s.pending_target[idx] = responsible_faction(s, p, idx)
-                now = idx[s.pending_day[idx] == t]
-                if len(now):  # a zero lag strikes the same day
-                    land_pending_strikes(s, p, t, log, now)
-    s.harm *= p.decay["harm"]
-    s.harm_by_faction *= p.decay["harm"][:, None]
-
-
-def land_pending_strikes(s: State, p: ParamArrays, t: int, log, idx: np.ndarray) -> None:
-    """Land the strikes decided earlier. Where: leader strikes in Iraq (where the leaders
-    are), facility strikes in Syria with probability ``us.syria_share``; a country the U.S.
-    has left is not struck from."""
-    u = rng.uniform(s.keys[idx], t, Slot.US_STRIKE)
-    leaders = s.pending_leaders[idx]
-    syria = (u < p.us["syria_share"][idx]) & ~leaders
-    syria = (syria & s.present_syria[idx]) | ~s.present_iraq[idx]
-    execute_strike(s, p, t, log, idx, s.pending_target[idx], np.where(syria, SYRIA, IRAQ),
-                   s.pending_size[idx], leaders, None)
-    s.pending_day[idx] = NEVER
-
-
-def responsible_faction(s: State, p: ParamArrays, idx: np.ndarray) -> np.ndarray:
-    """The faction the U.S. holds responsible: the most attributed harm since the last strike,
-    else the strongest faction (Kataib Hezbollah in the defaults)."""
-    by_harm = s.harm_by_faction[idx].argmax(axis=1)
-    strongest = p.faction["fighters"][idx].argmax(axis=1)
-    return np.where(s.harm_by_faction[idx].max(axis=1) > 0, by_harm, strongest)
-
-
-def execute_strike(s: State, p: ParamArrays, t: int, log, idx, target, country, size, leaders,
-                   documented: dict | None) -> None:
-    """A U.S. strike round on ``target``'s facilities (or leaders) in Iraq or Syria, and what
-    it does: fighters and arsenal lost, fear and grievance raised, Iran angered, Baghdad's
-    sovereignty grievance raised when it lands on Iraqi soil."""
-    n = len(idx)
-    target = np.broadcast_to(np.asarray(target, np.int64), (n,))
-    country = np.broadcast_to(np.asarray(country, np.int64), (n,))
-    size = np.broadcast_to(np.asarray(size, float), (n,))
-    leaders = np.broadcast_to(np.asarray(leaders, bool), (n,))
-    up, pm, ip, iq = p.us, p.militia, p.iran, p.iraq
-    # Strikes in Syria reach less of a faction (its headquarters are in Iraq, 002).
-    effect = size * np.where(country == SYRIA, up["syria_effect"][idx], 1.0)
-    if documented is None:
-        u = rng.uniform(s.keys[idx], t, Slot.US_STRIKE + 1 + np.broadcast_to(np.arange(5),
-                                                                            (n, 5)))
-        killed = poisson_from_uniform(u[:, 0], up["militia_killed_per_target"][idx] * effect)
-        killed = killed + leaders
-        collateral = (country == IRAQ) & (u[:, 1] < up["iraqi_collateral_probability"][idx])
-        iraqi = np.where(collateral, poisson_from_uniform(
-            u[:, 2], up["iraqi_killed_if_collateral"][idx]), 0)
-        commander = leaders & (u[:, 3] < up["iranian_commander_probability"][idx])
-        retaliate = commander & (u[:, 4] < ip["retaliation_probability"][idx])
-    else:
-        killed = np.full(n, documented.get("militia_killed", 0))
-        iraqi = np.full(n, documented.get("iraqi_killed", 0))
-        commander = np.full(n, documented.get("target_is_iran", False))
-        u4 = rng.uniform(s.keys[idx], t, Slot.US_STRIKE + 5)
-        retaliate = commander & (u4 < ip["retaliation_probability"][idx])
-    f = target
-    s.fighters[idx, f] = np.maximum(s.fighters[idx, f] - killed, 0.0)
-    loss = np.clip(pm["arsenal_loss_per_strike"][idx, 0] * effect, 0.0, 1.0)
-    s.arsenal[idx, f, :] *= (1.0 - loss)[:, None]
-    fear_add = pm["fear_per_strike"][idx, 0] * effect
-    s.fear[idx, :] += (pm["fear_spillover"][idx, 0] * fear_add)[:, None]
-    s.fear[idx, f] += fear_add * (1.0 - pm["fear_spillover"][idx, 0])
-    s.grievance[idx, f] += (pm["grievance_per_strike"][idx, 0]
-                            + pm["grievance_per_killed"][idx, 0] * killed
-                            + pm["grievance_per_leader"][idx, 0] * leaders)
-    s.leadership[idx, f] *= np.where(leaders, 1.0 - pm["leadership_loss"][idx, 0], 1.0)
-    s.anger[idx] += ip["anger_per_strike"][idx] * size + ip["anger_per_commander"][idx] * commander
-    lag = ip["retaliation_lag_days"][idx].astype(np.int64)
-    s.retaliation_day[idx] = np.where(retaliate, t + lag, s.retaliation_day[idx])
-    in_iraq = country == IRAQ
-    s.sovereignty[idx] += in_iraq * (iq["grievance_per_strike"][idx]
-                                     + iq["grievance_per_leader_strike"][idx] * leaders
-                                     + iq["grievance_per_iraqi_killed"][idx] * iraqi)
-    s.today["strikes"][idx] += 1
-    s.today["leader_strikes"][idx] += leaders
-    s.today["militia_killed"][idx] += killed
-    s.today["iraqi_killed"][idx] += iraqi
-    s.today["strike_in_iraq"][idx] |= in_iraq
-    s.strikes_so_far[idx] += 1
-    s.days_since_strike[idx] = 0
-    s.harm[idx] = 0.0
-    s.harm_by_faction[idx] = 0.0
-    s.attacks_since[idx] = s.killed_since[idx] = s.wounded_since[idx] = 0
-    rung = np.where(leaders, 6, 5)
-    _raise_rung(s, idx, rung)
-    if log is not None:
-        tgt = np.where(commander, IRAN, f)
-        log.emit(idx, t, actor=US, action=np.where(leaders, A["leader_strike"], A["strike"]),
-                 weapon=W, site=-1, country=country, militia_killed=killed, iraqi_killed=iraqi,
-                 target=tgt, rung=rung, documented=int(documented is not None))
-
-
-# --- Iraqi government --------------------------------------------------------------------------
-
-def iraq_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
-               documented: list[dict] | None = None) -> None:
-    """Baghdad condemns strikes on its soil, negotiates, votes, and may end the U.S. presence.
-
-    ``documented`` (history replay) replaces Baghdad's political acts with the record's.
-    """
-    iq = p.iraq
-    override = p.restraint_override[t]
-    effort = iq["restraint"] if np.isnan(override) else np.full(s.n, override)
-    s.restraint = effort * np.clip(1.0 - iq["restraint_erosion"] * s.sovereignty, 0.0, 1.0)
-    if documented is not None:
-        for ev in documented:
-            s.today["condemnations"] += ev["action"] == "condemnation"
-            _raise_rung(s, np.arange(s.n), ev.get("rung", 1))
-            if log is not None:
-                log.emit(np.arange(s.n), t, actor=IRAQ_GOV, action=A[ev["action"]],
-                         target=ev.get("target_code", US), rung=ev.get("rung", 1), documented=1)
-    else:
-        u = rng.uniform(s.keys, t, Slot.IRAQ + np.zeros(s.n, np.int64))
-        condemn = s.today["strike_in_iraq"] & (u < iq["condemn_probability"])
-        s.today["condemnations"] += condemn
-        idx = np.flatnonzero(condemn)
-        _raise_rung(s, idx, 1)
-        if log is not None:
-            log.emit(idx, t, actor=IRAQ_GOV, action=A["condemnation"], target=US, rung=1)
-        talks = s.present_iraq & ~s.negotiating & (s.sovereignty >= iq["negotiate_threshold"])
-        s.negotiating |= talks
-        vote = s.present_iraq & ~s.voted & (s.sovereignty >= iq["vote_threshold"])
-        s.voted |= vote
-        decide = s.present_iraq & (s.exit_day == NEVER) & (s.sovereignty >= iq["exit_threshold"])
-        s.exit_day[decide] = t + iq["exit_delay_days"][decide].astype(np.int64)
-        if log is not None:
-            log.emit(np.flatnonzero(talks), t, actor=IRAQ_GOV, action=A["negotiation"],
-                     target=US, rung=0)
-            log.emit(np.flatnonzero(vote), t, actor=IRAQ_GOV, action=A["vote"], target=US,
-                     rung=1)
-        _raise_rung(s, np.flatnonzero(vote), 1)
-    leave = np.flatnonzero((s.exit_day == t) & s.present_iraq)
-    if len(leave):
-        s.present_iraq[leave] = False
-        s.pending_day[leave] = np.where(s.present_syria[leave], s.pending_day[leave], NEVER)
-        u = rng.uniform(s.keys[leave], t, Slot.IRAQ + 1)
-        go = u < iq["syria_exit_probability"][leave]
-        s.syria_exit_day[leave[go]] = t + iq["syria_exit_delay_days"][leave[go]].astype(np.int64)
-        if log is not None:
-            log.emit(leave, t, actor=US, action=A["exit"], country=IRAQ, rung=0)
-    leave_syria = np.flatnonzero((s.syria_exit_day == t) & s.present_syria)
-    if len(leave_syria):
-        s.present_syria[leave_syria] = False
-        s.pending_day[leave_syria] = np.where(s.present_iraq[leave_syria],
-                                              s.pending_day[leave_syria], NEVER)
-        if log is not None:
-            log.emit(leave_syria, t, actor=US, action=A["exit"], country=SYRIA, rung=0)
-    s.sovereignty *= p.decay["sovereignty"]
-
-
-def force_exit(s: State, t: int, log: EventLog | None, country: int) -> None:
-    """A scenario's forced U.S. exit (e.g. from Iraq in 2020)."""
-    present = s.present_iraq if country == IRAQ else s.present_syria
-    idx = np.flatnonzero(present)
-    present[idx] = False
-    if log is not None:
-        log.emit(idx, t, actor=US, action=A["exit"], country=country, rung=0, documented=1)
-
-
-# --- Bookkeeping ------------------------------------------------------------------------------
+RUNGS = 10
+#: Most event rows one replicate's day can write (suspensions, attacks, strikes, Baghdad).
+ROOM = F * (Slot.MAX_ATTACKS + 1) + 16
+
+# Action codes as compile-time constants for the compiled days.
+ATTACK, STRIKE, LEADER_STRIKE, STATE_ATTACK, CONDEMNATION, NEGOTIATION, VOTE, EXIT, \
+    SUSPENSION, STORMING = range(10)
+AIR_STRIKE = W
+ATTACK_COUNT, ATTACK_SLOT, MAX_ATTACKS, ATTACK_FIELDS = (Slot.ATTACK_COUNT, Slot.ATTACK,
+                                                         Slot.MAX_ATTACKS, Slot.ATTACK_FIELDS)
+US_RULE, US_STRIKE, IRAN_ATTACK, IRAQ_SLOT = (Slot.US_RULE, Slot.US_STRIKE, Slot.IRAN_ATTACK,
+                                              Slot.IRAQ)
 
 DAILY_COLUMNS = ("attacks", "lethal_attacks", "strikes", "leader_strikes", "state_attacks",
                  "us_killed", "coalition_killed", "us_wounded", "militia_killed",
@@ -671,51 +79,1060 @@ SUMMARY_COLUMNS = ("attacks", "lethal_attacks", "us_killed", "coalition_killed",
                    "condemnations", "highest_rung", "highest_rung_day", "days_at_rung5plus",
                    "us_left_iraq", "us_left_iraq_day", "iran_direct_attack")
 
+#: Today's counters (reset each day), as ``td_<name>`` fields of the state.
+TODAY_COUNTS = ("attacks", "lethal_attacks", "us_killed", "coalition_killed", "us_wounded",
+                "militia_killed", "iraqi_killed", "strikes", "leader_strikes", "state_attacks",
+                "condemnations", "rung")
+
+
+# --- Numbers from uniforms (NumPy-facing; the compiled days call sim.kernels directly) ---------
+
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, cap: int | None = None) -> np.ndarray:
+    """Poisson(lam) by inversion of the CDF: one uniform per draw (``sim.kernels.poisson``).
+
+    With ``cap`` the search stops there, giving min(Poisson(lam), cap).
+    """
+    u = np.asarray(u, dtype=float)
+    lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
+    out = kn.poisson_array(np.ascontiguousarray(u).reshape(-1),
+                           np.ascontiguousarray(lam).reshape(-1), -1 if cap is None else cap)
+    return out.reshape(u.shape)
+
+
+def categorical_from_uniform(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Index drawn with probability proportional to ``weights`` (rows), one uniform per row."""
+    u = np.asarray(u, dtype=float).reshape(-1)
+    w = np.ascontiguousarray(np.broadcast_to(np.asarray(weights, dtype=float),
+                                             (len(u), np.shape(weights)[-1])))
+    return kn.categorical_rows(u, w)
+
+
+# --- Behaviour ---------------------------------------------------------------------------------
+
+@jit_noalloc
+def directive_follow(directive_multiplier, alignment):
+    """How much of Iran's directive a faction follows: multiplier ** alignment."""
+    return 1.0 if directive_multiplier == 1.0 else directive_multiplier ** alignment
+
+
+@jit_noalloc
+def attack_rate(base_rate, grievance, fear, tension, follow, alignment, leadership, restraint,
+                restraint_effect, attack_rate_scale, grievance_weight, fear_weight,
+                tension_weight):
+    """Expected attacks per day of a faction.
+
+    A log-linear intensity: grievance provokes, fear deters, regional tension inflames;
+    Iran's directive multiplies it as far as the faction follows Iran (``follow``, from
+    :func:`directive_follow`); lost leaders weaken it; Baghdad's restraint cuts it, less for
+    factions closer to Iran (``alignment``).
+    """
+    drive = grievance_weight * grievance - fear_weight * fear + tension_weight * tension
+    restrained = 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
+    return (attack_rate_scale * base_rate * np.exp(min(max(drive, -20.0), 8.0))
+            * follow * leadership * restrained)
+
+
+@jit_noalloc
+def iran_directive(score, escalate_threshold, restrain_threshold):
+    """0 restrain, 1 normal, 2 escalate."""
+    if score > escalate_threshold:
+        return 2
+    if score < restrain_threshold:
+        return 0
+    return 1
+
+
+# --- State --------------------------------------------------------------------------------------
+
+def _state_dtype() -> np.dtype:
+    f8, i8, b1 = np.float64, np.int64, np.bool_
+    fields = [
+        ("key", np.uint64),
+        # Iran
+        ("anger", f8), ("directive", i8), ("directive_multiplier", f8),
+        ("retaliation_day", i8),
+        # militias, per faction
+        ("grievance", f8, (F,)), ("fear", f8, (F,)), ("leadership", f8, (F,)),
+        ("fighters", f8, (F,)), ("arsenal", f8, (F, W)), ("suspended", np.uint8, (F,)),
+        # U.S. forces
+        ("harm", f8), ("harm_by_faction", f8, (F,)), ("attacks_since", i8),
+        ("killed_since", i8), ("wounded_since", i8), ("days_since_strike", i8),
+        ("strikes_so_far", i8), ("pending_day", i8), ("pending_size", f8),
+        ("pending_leaders", b1), ("pending_target", i8), ("present_iraq", b1),
+        ("present_syria", b1),
+        # Iraqi government
+        ("sovereignty", f8), ("restraint", f8), ("negotiating", b1), ("voted", b1),
+        ("exit_day", i8), ("syria_exit_day", i8),
+        # today (reset each day) and the escalation level
+        *[(f"td_{c}", i8) for c in TODAY_COUNTS], ("td_harm", f8), ("td_strike_in_iraq", b1),
+        ("level", f8), ("last_at_rung", i8, (RUNGS,)),
+        # the run's summary accumulators
+        *[(f"acc_{c}", i8) for c in SUMMARY_COLUMNS],
+    ]
+    return np.dtype(fields, align=True)
+
+
+STATE_DTYPE = _state_dtype()
+
+
+class State:
+    """Everything that changes during a run: one record per replicate (``rec``).
+
+    ``s.fear`` and the like are views of the records' fields (replicates first), so NumPy
+    code (the rules' observation, the Mesa agents' attributes) reads the compiled days' state.
+    """
+
+    def __init__(self, rec: np.ndarray, keys: np.ndarray):
+        self.rec = rec
+        self.keys = keys
+        self.n = len(rec)
+
+    def __getattr__(self, name: str):
+        rec = self.__dict__.get("rec")
+        if rec is not None and name in STATE_DTYPE.names:
+            return rec[name]
+        raise AttributeError(name)
+
+    @property
+    def today(self) -> dict[str, np.ndarray]:
+        out = {c: self.rec[f"td_{c}"] for c in TODAY_COUNTS}
+        out["harm"] = self.rec["td_harm"]
+        out["strike_in_iraq"] = self.rec["td_strike_in_iraq"]
+        return out
+
+    @classmethod
+    def initial(cls, p: ParamArrays, keys: np.ndarray) -> "State":
+        n = keys.shape[0]
+        rec = np.zeros(n, STATE_DTYPE)
+        rec["key"] = keys[:, 0]
+        rec["directive"] = 1
+        rec["directive_multiplier"] = 1.0
+        rec["retaliation_day"] = NEVER
+        rec["leadership"] = 1.0
+        rec["fighters"] = p.faction["fighters"]
+        rec["arsenal"] = np.stack([p.faction[f"arsenal_{w}"] for w in WEAPON_KEYS], axis=2)
+        rec["days_since_strike"] = 10 ** 6
+        rec["pending_day"] = NEVER
+        rec["present_iraq"] = rec["present_syria"] = True
+        rec["restraint"] = p.iraq["restraint"]
+        rec["exit_day"] = rec["syria_exit_day"] = NEVER
+        rec["last_at_rung"] = -10 ** 6
+        rec["acc_highest_rung_day"] = NEVER
+        rec["acc_us_left_iraq_day"] = NEVER
+        return cls(rec, keys)
+
+
+# --- Parameters as records ---------------------------------------------------------------------
+
+#: Sites are padded to a multiple of this (weight 0, never open), so every scenario shares one
+#: record layout and one compiled (cached) version of the days.
+SITE_BLOCK = 16
+
+
+_RECORD_DTYPES: dict[np.dtype, np.dtype] = {}
+
+#: Parameters every replicate's day reads (the others only on attacks, strikes and exits).
+_DAILY_FIELDS = (
+    "decay_anger", "shock_scale", "iran_directive_bias", "iran_tension_weight",
+    "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold",
+    "iran_escalate_multiplier", "iran_restrain_multiplier", "decay_grievance", "decay_fear",
+    "recovery", "mil_suspend_margin", "mil_attack_rate_scale", "mil_grievance_weight",
+    "mil_fear_weight", "mil_tension_weight", "mil_after_exit_factor",
+    "mil_max_attacks_per_day", "iraq_restraint_effect", "decay_harm", "iraq_restraint",
+    "iraq_restraint_erosion", "iraq_negotiate_threshold", "iraq_vote_threshold",
+    "iraq_exit_threshold", "decay_sovereignty", "fac_base_attack_rate", "fac_alignment",
+    "fac_follow_escalate", "fac_follow_restrain", "resupply", "capacity")
+
+
+def param_record(p: ParamArrays) -> np.ndarray:
+    """The parameters of ``p`` as one record per replicate, or a single record when all
+    replicates share their parameters (the compiled days read ``P[r % len(P)]``); cached on
+    ``p``."""
+    if getattr(p, "_record", None) is not None:
+        return p._record
+    n, S = p.n, len(p.sites)
+    SP = SITE_BLOCK * max(1, -(-S // SITE_BLOCK))
+    cols: list[tuple[str, np.ndarray, tuple]] = []
+    for prefix, group in (("iran_", p.iran), ("us_", p.us), ("iraq_", p.iraq)):
+        cols += [(prefix + k, v, ()) for k, v in group.items()]
+    cols += [("mil_" + k, v[:, 0], ()) for k, v in p.militia.items()]
+    cols += [("fac_" + k, v, (F,)) for k, v in p.faction.items()]
+    cols += [("wpn_" + k, v, (W,)) for k, v in p.weapon.items()]
+    pad = lambda v: np.pad(v, ((0, 0), (0, SP - S)))  # noqa: E731
+    cols += [("site_" + k, pad(v), (SP,)) for k, v in p.site.items()]
+    cols += [("prefs", p.prefs, (F, W)), ("resupply", p.resupply, (F, W)),
+             ("capacity", p.capacity, (F, W)), ("recovery", p.recovery[:, 0], ()),
+             ("shock_scale", p.shock_scale, ())]
+    cols += [("decay_" + k, v.reshape(n), ()) for k, v in p.decay.items()]
+    cols += [(f"fac_follow_{d}", _follow_table(p.iran[f"{d}_multiplier"],
+                                               p.faction["alignment"]), (F,))
+             for d in ("escalate", "restrain")]
+    ints = [("site_country", np.broadcast_to(np.pad(p.site_country, (0, SP - S)), (n, SP)),
+             (SP,)),
+            ("site_until", np.broadcast_to(np.pad(p.site_until, (0, SP - S)), (n, SP)), (SP,)),
+            ("state_attack_site", np.full(n, p.sites.index("al_asad")
+                                          if "al_asad" in p.sites else 0), ())]
+    # The fields read every day first: fewer cache lines per replicate and day.
+    hot = {name: i for i, name in enumerate(_DAILY_FIELDS)}
+    cols.sort(key=lambda c: hot.get(c[0], len(hot)))
+    dtype = np.dtype([(name, np.float64, shape) for name, _, shape in cols]
+                     + [(name, np.int64, shape) for name, _, shape in ints], align=True)
+    # One dtype object per layout: numba recognises a record type it has seen quickly only
+    # when it is the same object (an equal new one costs ~6 us on every compiled call).
+    dtype = _RECORD_DTYPES.setdefault(dtype, dtype)
+    rec = np.zeros(n, dtype)
+    for name, v, _ in cols + ints:
+        rec[name] = v
+    raw = rec.view(np.uint8).reshape(n, -1)
+    if n > 1 and (raw == raw[0]).all():
+        rec = rec[:1].copy()   # every replicate alike: one record, read by all (P[r % 1])
+    p._record = rec
+    return rec
+
+
+@jit
+def _follow_table(multiplier, alignment):
+    out = np.empty(alignment.shape)
+    for r in range(alignment.shape[0]):
+        for f in range(alignment.shape[1]):
+            out[r, f] = directive_follow(multiplier[r], alignment[r, f])
+    return out
+
+
+# --- Event log ------------------------------------------------------------------------------
+
+class EventLog:
+    """Events as rows of integer codes in one growing table; None when not recording.
+
+    The compiled days write rows straight into ``rows`` (``sim.kernels.emit``; int32, half
+    the memory traffic of int64); a phase that might run out of room stops at a replicate,
+    the table grows and the phase resumes. ``capacity``: rows to start with (untouched rows
+    cost no memory: the table starts as zero pages).
+    """
+
+    COLUMNS = ("replicate", "day", "actor", "action", "weapon", "site", "country",
+               "intercepted", "us_killed", "us_wounded", "coalition_killed", "militia_killed",
+               "iraqi_killed", "civilian_killed", "target", "rung", "documented")
+
+    def __init__(self, capacity: int = 4096):
+        self.rows = np.zeros((capacity, len(self.COLUMNS)), np.int32)
+        self.count = np.zeros(1, np.int64)
+
+    def reserve(self, more: int) -> None:
+        need = int(self.count[0]) + more
+        if need > len(self.rows):
+            grown = np.zeros((max(need, 2 * len(self.rows)), len(self.COLUMNS)), np.int32)
+            grown[: self.count[0]] = self.rows[: self.count[0]]
+            self.rows = grown
+
+    def emit(self, idx: np.ndarray, day: int, **cols) -> None:
+        """Rows for replicates ``idx`` from Python (documented events, forced exits)."""
+        m = len(idx)
+        if m == 0:
+            return
+        self.reserve(m)
+        lo = int(self.count[0])
+        block = self.rows[lo: lo + m]
+        block[:, 0] = idx
+        block[:, 1] = day
+        for i, c in enumerate(self.COLUMNS[2:], start=2):
+            block[:, i] = cols.get(c, -1 if c in ("weapon", "site", "country", "target",
+                                                  "intercepted") else 0)
+        self.count[0] += m
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The events by column, in (replicate, day) order (within a day: as they happened)."""
+        used = self.rows[: self.count[0]]
+        key = used[:, 0].astype(np.int64) * (int(used[:, 1].max(initial=0)) + 1) + used[:, 1]
+        by_column = used[np.argsort(key, kind="stable")].T.astype(np.int64)
+        return {c: by_column[i] for i, c in enumerate(self.COLUMNS)}
+
+
+_NO_ROWS = np.zeros((0, len(EventLog.COLUMNS)), np.int32)
+_NO_COUNT = np.zeros(1, np.int64)
+
+
+def _each_replicate(kernel, s: "State", log: EventLog | None, *args) -> None:
+    """Run ``kernel`` (a compiled loop over replicates from a start) for every replicate; it
+    stops at a replicate when the event table may not have room, the table grows, it resumes."""
+    if log is None:
+        kernel(s.rec, *args, _NO_ROWS, _NO_COUNT, 0)
+        return
+    start = kernel(s.rec, *args, log.rows, log.count, 0)
+    while start < s.n:
+        log.reserve(ROOM * min(s.n - start, 4096))
+        start = kernel(s.rec, *args, log.rows, log.count, start)
+
+
+@jit_noalloc
+def full(ev, count):
+    """Whether one more replicate's day might not fit the event table."""
+    return ev.shape[0] > 0 and count[0] + ROOM > ev.shape[0]
+
+
+@jit_noalloc
+def raise_rung(s, rung):
+    """Today's rung is the highest reached today."""
+    if rung > s.td_rung:
+        s.td_rung = rung
+
+
+# --- Iran ----------------------------------------------------------------------------------------
+
+@jit_noalloc
+def iran_day(s, p, r, t, tension, decides, ev, count):
+    """Iran sets its directive, resupplies its proxies and answers the killing of its own.
+
+    ``decides`` False (history replay): the record's acts replace Iran's own attack decision.
+    """
+    s.anger *= p.decay_anger
+    tension = tension * p.shock_scale
+    score = p.iran_directive_bias + p.iran_tension_weight * tension + p.iran_anger_weight * s.anger
+    s.directive = iran_directive(score, p.iran_escalate_threshold, p.iran_restrain_threshold)
+    if s.directive == 2:
+        s.directive_multiplier = p.iran_escalate_multiplier
+    elif s.directive == 0:
+        s.directive_multiplier = p.iran_restrain_multiplier
+    else:
+        s.directive_multiplier = 1.0
+    # Resupply up to capacity (a stock above capacity, e.g. at the start, is not cut).
+    for f in range(F):
+        for w in range(W):
+            stock = s.arsenal[f, w]
+            s.arsenal[f, w] = max(min(stock + p.resupply[f, w], p.capacity[f, w]), stock)
+    if decides and s.retaliation_day == t:
+        iran_state_attack(s, p, r, t, ev, count)
+        s.retaliation_day = NEVER
+
+
+@jit_noalloc
+def iran_state_attack(s, p, r, t, ev, count):
+    """Iran's own ballistic-missile attack on al-Asad (as on 2020-01-08), its outcome drawn."""
+    k = s.key
+    intercepted = uniform(k, t, IRAN_ATTACK) < p.wpn_intercept_probability[BALLISTIC]
+    wounded = 0
+    killed = 0
+    if not intercepted:
+        wounded = kn.poisson(uniform(k, t, IRAN_ATTACK + 1), p.wpn_wounded_mean[BALLISTIC], -1)
+        if uniform(k, t, IRAN_ATTACK + 2) < p.wpn_lethal_probability[BALLISTIC]:
+            killed = 1 + kn.poisson(uniform(k, t, IRAN_ATTACK + 3),
+                                    p.wpn_killed_extra_mean[BALLISTIC], -1)
+    us_k = killed if uniform(k, t, IRAN_ATTACK + 4) < p.us_us_share_of_killed else 0
+    book_state_attack(s, p, r, t, p.state_attack_site, int(intercepted), wounded, us_k,
+                      killed - us_k, 0, ev, count)
+
+
+@jit_noalloc
+def book_state_attack(s, p, r, t, site, intercepted, wounded, us_k, co_k, documented, ev,
+                      count):
+    s.td_state_attacks += 1
+    s.td_us_killed += us_k
+    s.td_coalition_killed += co_k
+    s.td_us_wounded += wounded
+    raise_rung(s, 7)
+    emit(ev, count, r, t, IRAN, STATE_ATTACK, BALLISTIC, site, p.site_country[site],
+         intercepted, us_k, wounded, co_k, 0, 0, US, 7, documented)
+
+
+@jit_noalloc
+def _iran_all(S, P, t, tension, decides, ev, count, start):
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        iran_day(S[r], P[r % len(P)], r, t, tension, decides, ev, count)
+    return S.shape[0]
+
+
+def iran_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
+               documented: list[dict] | None = None) -> None:
+    """Iran's day for every replicate (:func:`iran_day`).
+
+    ``documented`` (history replay) replaces Iran's own attack decision with the record's.
+    """
+    P = param_record(p)
+    _each_replicate(_iran_all, s, log, P, t, p.tension[t], documented is None)
+    for ev in documented or ():
+        everyone = np.arange(s.n)
+        if ev["action"] == "state_attack":
+            site = p.sites.index(ev["site"]) if ev.get("site") in p.sites else \
+                int(P["state_attack_site"][0])
+            _each_replicate(_documented_state_attack_all, s, log, P, t, site,
+                            int(ev.get("intercepted", -1)), int(ev.get("us_wounded", 0)),
+                            int(ev.get("us_killed", 0)), int(ev.get("coalition_killed", 0)))
+        elif log is not None:  # Iran's statements: on the record, no effect
+            log.emit(everyone, t, actor=IRAN, action=A[ev["action"]],
+                     target=ev["target_code"], rung=1, documented=1)
+
+
+@jit_noalloc
+def _documented_state_attack_all(S, P, t, site, intercepted, wounded, us_k, co_k, ev, count,
+                                 start):
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        book_state_attack(S[r], P[r % len(P)], r, t, site, intercepted, wounded, us_k, co_k, 1, ev,
+                          count)
+    return S.shape[0]
+
+
+# --- Militias ------------------------------------------------------------------------------------
+
+@jit_noalloc
+def militia_day(s, p, r, t, factions, tension, forced, n_att, scratch, ev, count):
+    """Each faction's day: memories fade, it may suspend, then decides how many attacks,
+    with which weapon, on which U.S. site; outcomes are drawn per attack.
+
+    ``factions``: the factions acting (a Mesa militia agent passes its own).
+    ``forced`` (history replay) keeps the state dynamics but leaves attacking to the record.
+    ``n_att``, ``scratch``: room for the day's attack counts (F) and the weights of sites
+    and weapons (:func:`scratch_for`).
+    """
+    most = 0
+    for f in factions:
+        n_att[f] = 0
+        s.grievance[f] *= p.decay_grievance
+        s.fear[f] *= p.decay_fear
+        s.leadership[f] += (1.0 - s.leadership[f]) * p.recovery
+        margin = s.fear[f] - s.grievance[f]
+        was = s.suspended[f]
+        suspend_now = (not was) and margin > p.mil_suspend_margin
+        resume = was and margin < 0.5 * p.mil_suspend_margin
+        s.suspended[f] = (was or suspend_now) and not resume
+        if suspend_now and not forced:
+            emit(ev, count, r, t, f, SUSPENSION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 0, 0)
+        if forced or s.suspended[f] or not (s.present_iraq or s.present_syria):
+            continue        # no attacks today (a rate of zero draws zero)
+        # directive_follow(s.directive_multiplier, alignment), worked out once per run
+        follow = (p.fac_follow_escalate[f] if s.directive == 2 else
+                  p.fac_follow_restrain[f] if s.directive == 0 else 1.0)
+        lam = attack_rate(
+            p.fac_base_attack_rate[f], s.grievance[f], s.fear[f], tension * p.shock_scale,
+            follow, p.fac_alignment[f], s.leadership[f], s.restraint,
+            p.iraq_restraint_effect, p.mil_attack_rate_scale, p.mil_grievance_weight,
+            p.mil_fear_weight, p.mil_tension_weight)
+        lam *= 1.0 if s.present_iraq else p.mil_after_exit_factor
+        cap = int(p.mil_max_attacks_per_day)
+        k = kn.poisson(uniform(s.key, t, ATTACK_COUNT + f), lam, cap)
+        if k == 0:
+            continue
+        stock = 0.0
+        for w in range(W):
+            if s.arsenal[f, w] >= 1.0 and p.prefs[f, w] > 0:
+                stock += np.floor(s.arsenal[f, w])
+        n_att[f] = int(min(min(float(k), p.mil_max_attacks_per_day), stock))
+        most = max(most, n_att[f])
+    if most == 0:
+        return
+    open_sites = site_open(s, p, t, scratch[:p.site_weight.shape[0]])
+    weights = scratch[p.site_weight.shape[0]:p.site_weight.shape[0] + W]
+    for k in range(most):          # every faction's k-th attack, then the (k+1)-th
+        for f in factions:
+            if n_att[f] > k:
+                militia_attack(s, p, r, t, f, k, open_sites, weights, ev, count)
+
+
+@jit_noalloc
+def site_open(s, p, t, out):
+    """Site weights where the U.S. still holds the site (not handed over, still in country)."""
+    for i in range(out.shape[0]):
+        c = p.site_country[i]
+        present = s.present_iraq if c == IRAQ else s.present_syria
+        out[i] = p.site_weight[i] if t < p.site_until[i] and present else 0.0
+    return out
+
+
+@jit
+def scratch_for(P):
+    """Room for :func:`militia_day`'s site and weapon weights."""
+    return np.empty(P[0].site_weight.shape[0] + W)
+
+
+@jit_noalloc
+def militia_attack(s, p, r, t, f, k, site_w, weights, ev, count):
+    """Faction ``f``'s ``k``-th attack today: weapon, site, and what it does."""
+    base = ATTACK_SLOT + (f * MAX_ATTACKS + k) * ATTACK_FIELDS
+    total = 0.0
+    for w in range(W):
+        weights[w] = p.prefs[f, w] if s.arsenal[f, w] >= 1.0 else 0.0
+        total += weights[w]
+    if total <= 0 or site_w.sum() <= 0:
+        return
+    key = s.key
+    weapon = kn.categorical(uniform(key, t, base), weights)
+    site = kn.categorical(uniform(key, t, base + 1), site_w)
+    s.arsenal[f, weapon] -= 1.0
+    # The outcome: interception, wounded, killed, and how many of the dead were U.S.
+    p_int = p.wpn_intercept_probability[weapon] * p.site_air_defence[site]
+    intercepted = uniform(key, t, base + 2) < p_int
+    wounded = 0
+    killed = 0
+    if not intercepted:
+        wounded = kn.poisson(uniform(key, t, base + 3), p.wpn_wounded_mean[weapon], -1)
+        if uniform(key, t, base + 4) < p.wpn_lethal_probability[weapon]:
+            killed = 1 + kn.poisson(uniform(key, t, base + 5), p.wpn_killed_extra_mean[weapon],
+                                    -1)
+    us_killed = killed if uniform(key, t, base + 6) < p.us_us_share_of_killed else 0
+    record_attack(s, p, r, t, f, weapon, site, p.site_country[site], int(intercepted), wounded,
+                  us_killed, killed - us_killed, uniform(key, t, base + 7), 0, ATTACK, ev,
+                  count)
+
+
+@jit_noalloc
+def record_attack(s, p, r, t, f, weapon, site, country, intercepted, wounded, us_killed,
+                  coalition_killed, u_attribution, documented, action, ev, count):
+    """Book an attack's harm (U.S. ledger, today's counts) and its event."""
+    killed = us_killed + coalition_killed
+    harm = p.us_harm_per_attack + p.us_harm_per_wounded * wounded + p.us_harm_per_killed * killed
+    s.harm += harm
+    if u_attribution < p.us_attribution_accuracy and f < F:
+        s.harm_by_faction[f] += harm
+    s.td_attacks += 1
+    s.td_lethal_attacks += killed > 0
+    s.td_us_killed += us_killed
+    s.td_coalition_killed += coalition_killed
+    s.td_us_wounded += wounded
+    s.td_harm += harm
+    s.attacks_since += 1
+    s.killed_since += killed
+    s.wounded_since += wounded
+    rung = 4 if killed > 0 else (3 if wounded > 0 else 2)
+    raise_rung(s, rung)
+    emit(ev, count, r, t, f, action, weapon, site, country, intercepted, us_killed, wounded,
+         coalition_killed, 0, 0, US, rung, documented)
+
+
+@jit
+def _militia_all(S, P, t, factions, tension, forced, ev, count, start):
+    n_att = np.zeros(F, np.int64)
+    scratch = scratch_for(P)
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        militia_day(S[r], P[r % len(P)], r, t, factions, tension, forced, n_att, scratch, ev, count)
+    return S.shape[0]
+
+
+_ALL_FACTIONS = np.arange(F, dtype=np.int64)
+
+
+def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
+                  factions: np.ndarray | None = None, forced: bool = False) -> None:
+    """The militias' day for every replicate (:func:`militia_day`).
+
+    ``factions`` restricts the phase to some factions (a Mesa militia agent passes its own).
+    """
+    fs = _ALL_FACTIONS if factions is None else np.asarray(factions, dtype=np.int64)
+    _each_replicate(_militia_all, s, log, param_record(p), t, fs,
+                    p.tension[t], forced)
+
+
+def documented_attacks(s: State, p: ParamArrays, t: int, log, events: list[dict]) -> None:
+    """History replay: the record's militia actions of the day, with their recorded outcomes,
+    land in every replicate (attacks and stormings feed the U.S. harm ledger)."""
+    r = np.arange(s.n)
+    P = param_record(p)
+    for ev in events:
+        if ev["action"] not in ("attack", "storming"):
+            if log is not None:
+                log.emit(r, t, actor=ev["actor_code"], action=A[ev["action"]],
+                         target=ev["target_code"], rung=0, documented=1)
+            continue
+        _each_replicate(_documented_attack_all, s, log, P, t, int(ev["actor_code"]),
+                        int(ev["weapon"]), int(ev["site_code"]), int(ev["country"]),
+                        int(ev["intercepted"]), int(ev["us_wounded"]), int(ev["us_killed"]),
+                        int(ev["coalition_killed"]), A[ev["action"]])
+
+
+@jit_noalloc
+def _documented_attack_all(S, P, t, actor, weapon, site, country, intercepted, wounded,
+                           us_killed, coalition_killed, action, ev, count, start):
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        record_attack(S[r], P[r % len(P)], r, t, actor, weapon, site, country, intercepted, wounded,
+                      us_killed, coalition_killed, 0.0, 1, action, ev, count)
+    return S.shape[0]
+
+
+# --- U.S. forces ------------------------------------------------------------------------------
+
+def observe(s: State, t: int = 0) -> Observation:
+    """What the deterrence rule sees today."""
+    rec = s.rec
+    return Observation(
+        day=t, attacks_today=rec["td_attacks"],
+        killed_today=rec["td_us_killed"] + rec["td_coalition_killed"],
+        wounded_today=rec["td_us_wounded"], attacks_since_strike=rec["attacks_since"],
+        killed_since_strike=rec["killed_since"], wounded_since_strike=rec["wounded_since"],
+        harm=rec["harm"], days_since_strike=rec["days_since_strike"],
+        strikes_so_far=rec["strikes_so_far"], iraq_sovereignty=rec["sovereignty"])
+
+
+@jit_noalloc
+def us_day_before_rule(s, p, r, t, ev, count):
+    """The U.S. day up to the rule: land a strike decided earlier if it is due; return whether
+    the rule is asked today (an attack was seen, no strike on its way, still in the region)."""
+    s.days_since_strike += 1
+    if s.pending_day == t:
+        land_pending_strike(s, p, r, t, ev, count)
+    return (s.td_attacks > 0 and s.pending_day == NEVER and s.days_since_strike > 0
+            and (s.present_iraq or s.present_syria))
+
+
+@jit_noalloc
+def us_day_after_rule(s, p, r, t, strike, size, leaders, ev, count):
+    """The U.S. day after the rule: a decided strike lands after the lag (today if none);
+    the harm ledger fades."""
+    if strike:
+        s.pending_day = t + int(p.us_lag_days)
+        s.pending_size = min(size, p.us_max_strike_size)
+        s.pending_leaders = leaders
+        s.pending_target = responsible_faction(s, p)
+        if s.pending_day == t:  # a zero lag strikes the same day
+            land_pending_strike(s, p, r, t, ev, count)
+    s.harm *= p.decay_harm
+    for f in range(F):
+        s.harm_by_faction[f] *= p.decay_harm
+
+
+@jit_noalloc
+def land_pending_strike(s, p, r, t, ev, count):
+    """Land the strike decided earlier. Where: leader strikes in Iraq (where the leaders
+    are), facility strikes in Syria with probability ``us.syria_share``; a country the U.S.
+    has left is not struck from."""
+    leaders = s.pending_leaders
+    syria = uniform(s.key, t, US_STRIKE) < p.us_syria_share and not leaders
+    syria = (syria and s.present_syria) or not s.present_iraq
+    strike_outcome(s, p, r, t, s.pending_target, SYRIA if syria else IRAQ, s.pending_size,
+                   leaders, ev, count)
+    s.pending_day = NEVER
+
+
+@jit_noalloc
+def responsible_faction(s, p):
+    """The faction the U.S. holds responsible: the most attributed harm since the last strike,
+    else the strongest faction (Kataib Hezbollah in the defaults)."""
+    return _first_max(s.harm_by_faction) if s.harm_by_faction[
+        _first_max(s.harm_by_faction)] > 0 else _first_max(p.fac_fighters)
+
+
+@jit_noalloc
+def _first_max(x):
+    """np.argmax: where the largest value first occurs."""
+    best = 0
+    for i in range(1, x.shape[0]):
+        if x[i] > x[best]:
+            best = i
+    return best
+
+
+@jit_noalloc
+def _total(x):
+    """The sum of a faction row or table, element by element in order."""
+    flat = x.reshape(-1) if x.ndim > 1 else x
+    total = 0.0
+    for i in range(flat.shape[0]):
+        total += flat[i]
+    return total
+
+
+@jit_noalloc
+def strike_outcome(s, p, r, t, target, country, size, leaders, ev, count):
+    """Draw what a strike round kills, then book it (:func:`execute_strike`)."""
+    effect = size * (p.us_syria_effect if country == SYRIA else 1.0)
+    k = s.key
+    killed = kn.poisson(uniform(k, t, US_STRIKE + 1), p.us_militia_killed_per_target * effect,
+                        -1) + int(leaders)
+    iraqi = 0
+    if country == IRAQ and uniform(k, t, US_STRIKE + 2) < p.us_iraqi_collateral_probability:
+        iraqi = kn.poisson(uniform(k, t, US_STRIKE + 3), p.us_iraqi_killed_if_collateral, -1)
+    commander = leaders and uniform(k, t, US_STRIKE + 4) < p.us_iranian_commander_probability
+    execute_strike(s, p, r, t, target, country, size, leaders, killed, iraqi, commander, 0, ev,
+                   count)
+
+
+@jit_noalloc
+def execute_strike(s, p, r, t, f, country, size, leaders, killed, iraqi, commander,
+                   documented, ev, count):
+    """A U.S. strike round on faction ``f``'s facilities (or leaders) in Iraq or Syria, and
+    what it does: fighters and arsenal lost, fear and grievance raised, Iran angered,
+    Baghdad's sovereignty grievance raised when it lands on Iraqi soil."""
+    # Strikes in Syria reach less of a faction (its headquarters are in Iraq, 002).
+    effect = size * (p.us_syria_effect if country == SYRIA else 1.0)
+    retaliate = commander and uniform(s.key, t, US_STRIKE + 5) < p.iran_retaliation_probability
+    s.fighters[f] = max(s.fighters[f] - killed, 0.0)
+    loss = min(max(p.mil_arsenal_loss_per_strike * effect, 0.0), 1.0)
+    for w in range(W):
+        s.arsenal[f, w] *= 1.0 - loss
+    fear_add = p.mil_fear_per_strike * effect
+    for g in range(F):
+        s.fear[g] += p.mil_fear_spillover * fear_add
+    s.fear[f] += fear_add * (1.0 - p.mil_fear_spillover)
+    s.grievance[f] += (p.mil_grievance_per_strike + p.mil_grievance_per_killed * killed
+                       + p.mil_grievance_per_leader * leaders)
+    if leaders:
+        s.leadership[f] *= 1.0 - p.mil_leadership_loss
+    s.anger += p.iran_anger_per_strike * size + p.iran_anger_per_commander * commander
+    if retaliate:
+        s.retaliation_day = t + int(p.iran_retaliation_lag_days)
+    in_iraq = country == IRAQ
+    s.sovereignty += in_iraq * (p.iraq_grievance_per_strike
+                                + p.iraq_grievance_per_leader_strike * leaders
+                                + p.iraq_grievance_per_iraqi_killed * iraqi)
+    s.td_strikes += 1
+    s.td_leader_strikes += leaders
+    s.td_militia_killed += killed
+    s.td_iraqi_killed += iraqi
+    s.td_strike_in_iraq |= in_iraq
+    s.strikes_so_far += 1
+    s.days_since_strike = 0
+    s.harm = 0.0
+    s.harm_by_faction[:] = 0.0
+    s.attacks_since = 0
+    s.killed_since = 0
+    s.wounded_since = 0
+    rung = 6 if leaders else 5
+    raise_rung(s, rung)
+    emit(ev, count, r, t, US, LEADER_STRIKE if leaders else STRIKE, AIR_STRIKE, -1, country,
+         -1, 0, 0, 0, killed, iraqi, IRAN if commander else f, rung, documented)
+
+
+@jit_noalloc
+def _us_before_all(S, P, t, ask, ev, count, start):
+    """The U.S. day up to the rule; replicates that do not ask it finish their day here."""
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        s, p = S[r], P[r % len(P)]
+        ask[r] = us_day_before_rule(s, p, r, t, ev, count)
+        if not ask[r]:
+            us_day_after_rule(s, p, r, t, False, 0.0, False, ev, count)
+    return S.shape[0]
+
+
+@jit_noalloc
+def _us_after_all(S, P, t, ask, strike, size, leaders, ev, count, start):
+    """The U.S. day after the rule, for the replicates that asked it."""
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        if ask[r]:
+            us_day_after_rule(S[r], P[r % len(P)], r, t, strike[r], size[r], leaders[r], ev, count)
+    return S.shape[0]
+
+
+@jit_noalloc
+def _us_decay_all(S, P):
+    for r in range(S.shape[0]):
+        s, p = S[r], P[r % len(P)]
+        s.harm *= p.decay_harm
+        for f in range(F):
+            s.harm_by_faction[f] *= p.decay_harm
+
+
+@jit_noalloc
+def _documented_strike_all(S, P, t, target, country, leaders, killed, iraqi, commander, ev,
+                           count, start):
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        execute_strike(S[r], P[r % len(P)], r, t, target, country, 1.0, leaders, killed, iraqi,
+                       commander, 1, ev, count)
+    return S.shape[0]
+
+
+def us_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
+             documented: list[dict] | None = None) -> None:
+    """U.S. forces' day for every replicate: land due strikes, ask the deterrence rule (a
+    Python class, once for all replicates) on attack days, schedule its strikes.
+
+    ``documented`` (history replay) replaces the rule: the record's strikes of the day land.
+    """
+    P = param_record(p)
+    if documented is not None:
+        s.rec["days_since_strike"] += 1
+        for ev in documented:
+            if ev["action"] in ("strike", "leader_strike"):
+                _each_replicate(_documented_strike_all, s, log, P, t, int(ev["target"]),
+                                int(ev["country"]), bool(ev["leaders"]),
+                                int(ev.get("militia_killed", 0)), int(ev.get("iraqi_killed", 0)),
+                                bool(ev.get("target_is_iran", False)))
+            elif log is not None:  # statements, designations: on the record, no effect
+                log.emit(np.arange(s.n), t, actor=US, action=A[ev["action"]],
+                         target=ev["target_code"], rung=1, documented=1)
+        _us_decay_all(s.rec, P)
+        return
+    ask = np.empty(s.n, dtype=bool)
+    _each_replicate(_us_before_all, s, log, P, t, ask)
+    if ask.any():
+        u = rng_uniform(s, t, US_RULE)
+        resp = p.rule_on(t).respond(observe(s, t), u)
+        strike = ask & resp.strike
+        size = np.asarray(resp.size, dtype=float)
+        leaders = np.asarray(resp.leaders, dtype=bool)
+        _each_replicate(_us_after_all, s, log, P, t, ask, strike, size, leaders)
+
+
+@jit
+def _uniform_slot(keys, t, slot):
+    out = np.empty(keys.shape[0])
+    for i in range(keys.shape[0]):
+        out[i] = uniform(keys[i], t, slot)
+    return out
+
+
+def rng_uniform(s: State, t: int, slot: int) -> np.ndarray:
+    """One uniform per replicate at (day ``t``, ``slot``)."""
+    return _uniform_slot(s.rec["key"], t, slot)
+
+
+# --- Iraqi government --------------------------------------------------------------------------
+
+@jit_noalloc
+def iraq_day(s, p, r, t, override, decides, ev, count):
+    """Baghdad condemns strikes on its soil, negotiates, votes, and may end the U.S. presence.
+
+    ``decides`` False (history replay): the record's political acts replace Baghdad's own.
+    """
+    effort = p.iraq_restraint if np.isnan(override) else override
+    s.restraint = effort * min(max(1.0 - p.iraq_restraint_erosion * s.sovereignty, 0.0), 1.0)
+    if decides:
+        if s.td_strike_in_iraq and uniform(s.key, t, IRAQ_SLOT) < p.iraq_condemn_probability:
+            s.td_condemnations += 1
+            raise_rung(s, 1)
+            emit(ev, count, r, t, IRAQ_GOV, CONDEMNATION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 1, 0)
+        if (s.present_iraq and not s.negotiating
+                and s.sovereignty >= p.iraq_negotiate_threshold):
+            s.negotiating = True
+            emit(ev, count, r, t, IRAQ_GOV, NEGOTIATION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 0, 0)
+        if s.present_iraq and not s.voted and s.sovereignty >= p.iraq_vote_threshold:
+            s.voted = True
+            emit(ev, count, r, t, IRAQ_GOV, VOTE, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 1, 0)
+            raise_rung(s, 1)
+        if (s.present_iraq and s.exit_day == NEVER
+                and s.sovereignty >= p.iraq_exit_threshold):
+            s.exit_day = t + int(p.iraq_exit_delay_days)
+    if s.exit_day == t and s.present_iraq:
+        s.present_iraq = False
+        if not s.present_syria:
+            s.pending_day = NEVER
+        if uniform(s.key, t, IRAQ_SLOT + 1) < p.iraq_syria_exit_probability:
+            s.syria_exit_day = t + int(p.iraq_syria_exit_delay_days)
+        emit(ev, count, r, t, US, EXIT, -1, -1, IRAQ, -1, 0, 0, 0, 0, 0, -1, 0, 0)
+    if s.syria_exit_day == t and s.present_syria:
+        s.present_syria = False
+        if not s.present_iraq:
+            s.pending_day = NEVER
+        emit(ev, count, r, t, US, EXIT, -1, -1, SYRIA, -1, 0, 0, 0, 0, 0, -1, 0, 0)
+    s.sovereignty *= p.decay_sovereignty
+
+
+@jit_noalloc
+def _iraq_all(S, P, t, override, decides, ev, count, start):
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        iraq_day(S[r], P[r % len(P)], r, t, override, decides, ev, count)
+    return S.shape[0]
+
+
+def iraq_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
+               documented: list[dict] | None = None) -> None:
+    """Baghdad's day for every replicate (:func:`iraq_day`).
+
+    ``documented`` (history replay) replaces Baghdad's political acts with the record's.
+    """
+    if documented is not None:
+        everyone = np.arange(s.n)
+        for ev in documented:
+            s.rec["td_condemnations"] += ev["action"] == "condemnation"
+            np.maximum(s.rec["td_rung"], ev.get("rung", 1), out=s.rec["td_rung"])
+            if log is not None:
+                log.emit(everyone, t, actor=IRAQ_GOV, action=A[ev["action"]],
+                         target=ev.get("target_code", US), rung=ev.get("rung", 1), documented=1)
+    _each_replicate(_iraq_all, s, log, param_record(p), t, p.restraint_override[t],
+                    documented is None)
+
+
+def force_exit(s: State, t: int, log: EventLog | None, country: int) -> None:
+    """A scenario's forced U.S. exit (e.g. from Iraq in 2020)."""
+    present = s.rec["present_iraq"] if country == IRAQ else s.rec["present_syria"]
+    idx = np.flatnonzero(present)
+    present[idx] = False
+    if log is not None:
+        log.emit(idx, t, actor=US, action=A["exit"], country=country, rung=0, documented=1)
+
+
+# --- Bookkeeping ------------------------------------------------------------------------------
+
+@jit_noalloc
+def _put(d, i, value, add):
+    if add:
+        d[i] += value
+    else:
+        d[i] = value
+
+
+@jit_noalloc
+def end_of_day(s, t, daily, r, add):
+    """The day's escalation level, the run's summary and (if ``daily`` has days) the day's
+    row in column ``r`` (added to it with ``add``); then today's counters start afresh."""
+    s.last_at_rung[s.td_rung] = t
+    level = 0
+    for k in range(RUNGS):
+        if t - s.last_at_rung[k] < LEVEL_WINDOW_DAYS:
+            level = k
+    s.level = level
+    s.acc_attacks += s.td_attacks
+    s.acc_lethal_attacks += s.td_lethal_attacks
+    s.acc_us_killed += s.td_us_killed
+    s.acc_coalition_killed += s.td_coalition_killed
+    s.acc_us_wounded += s.td_us_wounded
+    s.acc_militia_killed += s.td_militia_killed
+    s.acc_iraqi_killed += s.td_iraqi_killed
+    s.acc_strike_rounds += s.td_strikes
+    s.acc_leader_strikes += s.td_leader_strikes
+    s.acc_condemnations += s.td_condemnations
+    if s.td_rung > s.acc_highest_rung:
+        s.acc_highest_rung = s.td_rung
+        s.acc_highest_rung_day = t
+    s.acc_days_at_rung5plus += level >= 5
+    if not s.present_iraq and s.acc_us_left_iraq == 0:
+        s.acc_us_left_iraq_day = t
+        s.acc_us_left_iraq = 1
+    if s.td_state_attacks > 0:
+        s.acc_iran_direct_attack = 1
+    if daily.shape[1] > 0:   # the day's row (or, with ``add``, its sum over replicates)
+        d = daily[:, t, r]
+        _put(d, 0, s.td_attacks, add)
+        _put(d, 1, s.td_lethal_attacks, add)
+        _put(d, 2, s.td_strikes, add)
+        _put(d, 3, s.td_leader_strikes, add)
+        _put(d, 4, s.td_state_attacks, add)
+        _put(d, 5, s.td_us_killed, add)
+        _put(d, 6, s.td_coalition_killed, add)
+        _put(d, 7, s.td_us_wounded, add)
+        _put(d, 8, s.td_militia_killed, add)
+        _put(d, 9, s.td_iraqi_killed, add)
+        _put(d, 10, s.td_condemnations, add)
+        _put(d, 11, s.td_rung, add)
+        _put(d, 12, level, add)
+        _put(d, 13, s.directive, add)
+        _put(d, 14, s.sovereignty, add)
+        _put(d, 15, _total(s.fear) / F, add)
+        _put(d, 16, _total(s.grievance) / F, add)
+        _put(d, 17, _total(s.arsenal), add)
+        _put(d, 18, s.present_iraq, add)
+        _put(d, 19, s.present_syria, add)
+        _put(d, 20, _total(s.suspended), add)
+    s.td_attacks = 0
+    s.td_lethal_attacks = 0
+    s.td_us_killed = 0
+    s.td_coalition_killed = 0
+    s.td_us_wounded = 0
+    s.td_militia_killed = 0
+    s.td_iraqi_killed = 0
+    s.td_strikes = 0
+    s.td_leader_strikes = 0
+    s.td_state_attacks = 0
+    s.td_condemnations = 0
+    s.td_rung = 0
+    s.td_harm = 0.0
+    s.td_strike_in_iraq = False
+
+
+@jit_noalloc
+def _end_of_day_all(S, t, daily, add):
+    for r in range(S.shape[0]):
+        end_of_day(S[r], t, daily, 0 if add else r, add)
+
+
+@jit
+def run_days(S, P, t, stop, resume, strike, size, leaders, tension, override, factions,
+             daily, add, ask, ev, count):
+    """The batch engine's days ``t`` .. ``stop - 1`` for every replicate, each actor's day in
+    DESIGN.md's order, without leaving compiled code until the deterrence rule must be asked.
+
+    Returns (day, event table, asked): ``asked`` when some replicate's U.S. forces ask the rule
+    on ``day`` (``ask`` marks them); call again with ``resume`` and the rule's answers
+    (``strike``, ``size``, ``leaders``) to finish that day and go on. The event table is
+    returned because it may have grown.
+    """
+    n = S.shape[0]
+    n_att = np.zeros(F, np.int64)
+    scratch = scratch_for(P)
+    while t < stop:
+        if resume:
+            resume = False
+        else:
+            r = 0
+            while r < n:
+                r = _before_rule(S, P, t, r, tension[t], factions, n_att, scratch, ask, ev,
+                                 count)
+                if r < n:
+                    ev = kn.make_room(ev, count, ROOM * (n - r))
+            if ask.any():
+                return t, ev, True
+            strike[:] = False
+        r = 0
+        while r < n:
+            r = _after_rule(S, P, t, r, strike, size, leaders, ask, override[t], daily, add,
+                            ev, count)
+            if r < n:
+                ev = kn.make_room(ev, count, ROOM * (n - r))
+        t += 1
+    return t, ev, False
+
+
+@jit_noalloc
+def _before_rule(S, P, t, start, tension, factions, n_att, scratch, ask, ev, count):
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        s, p = S[r], P[r % len(P)]
+        iran_day(s, p, r, t, tension, True, ev, count)
+        militia_day(s, p, r, t, factions, tension, False, n_att, scratch, ev, count)
+        ask[r] = us_day_before_rule(s, p, r, t, ev, count)
+    return S.shape[0]
+
+
+@jit_noalloc
+def _after_rule(S, P, t, start, strike, size, leaders, ask, override, daily, add, ev, count):
+    for r in range(start, S.shape[0]):
+        if full(ev, count):
+            return r
+        s, p = S[r], P[r % len(P)]
+        us_day_after_rule(s, p, r, t, strike[r] and ask[r], size[r], leaders[r], ev, count)
+        iraq_day(s, p, r, t, override, True, ev, count)
+        end_of_day(s, t, daily, 0 if add else r, add)
+    return S.shape[0]
+
 
 class Recorder:
-    """Daily series (optional) and per-replicate summary accumulators."""
+    """Daily series and the per-replicate summary.
 
-    def __init__(self, n: int, days: int, daily: bool):
-        self.daily = {c: np.zeros((days, n), np.float32) for c in DAILY_COLUMNS} if daily else None
-        self.acc = {c: np.zeros(n, np.int64) for c in SUMMARY_COLUMNS}
-        self.acc["highest_rung_day"][:] = NEVER
-        self.acc["us_left_iraq_day"][:] = NEVER
-        self.last_at_rung = np.full((n, 10), -10 ** 6, dtype=np.int64)
-        self.rows = np.arange(n)
+    ``daily``: True, ``daily[column]`` is days x n (float32); False, none; ``"sum"``, each
+    column's sum over the replicates, days x 1 (float64: an ensemble's daily means without
+    its days x replicates table).
+    """
+
+    def __init__(self, s: State, days: int, daily: bool | str):
+        self.state = s
+        self.add = daily == "sum"
+        if self.add:
+            self.table = np.zeros((len(DAILY_COLUMNS), days, 1), np.float64)
+        else:
+            self.table = np.zeros((len(DAILY_COLUMNS), days if daily else 0, s.n), np.float32)
+        self.daily = ({c: self.table[i] for i, c in enumerate(DAILY_COLUMNS)} if daily
+                      else None)
+
+    @property
+    def acc(self) -> dict[str, np.ndarray]:
+        """The summary accumulators (views of the state)."""
+        return {c: self.state.rec[f"acc_{c}"] for c in SUMMARY_COLUMNS}
+
+    def summary(self) -> dict[str, np.ndarray]:
+        return {c: v.copy() for c, v in self.acc.items()}
 
     def end_of_day(self, s: State, t: int) -> None:
-        td, acc = s.today, self.acc
-        self.last_at_rung[self.rows, td["rung"]] = t
-        recent = (t - self.last_at_rung) < LEVEL_WINDOW_DAYS
-        s.level = (recent * np.arange(10)).max(axis=1).astype(float)
-        for key, src in (("attacks", "attacks"), ("lethal_attacks", "lethal_attacks"),
-                         ("us_killed", "us_killed"), ("coalition_killed", "coalition_killed"),
-                         ("us_wounded", "us_wounded"), ("militia_killed", "militia_killed"),
-                         ("iraqi_killed", "iraqi_killed"), ("strike_rounds", "strikes"),
-                         ("leader_strikes", "leader_strikes"),
-                         ("condemnations", "condemnations")):
-            acc[key] += td[src]
-        higher = td["rung"] > acc["highest_rung"]
-        acc["highest_rung"] = np.where(higher, td["rung"], acc["highest_rung"])
-        acc["highest_rung_day"] = np.where(higher, t, acc["highest_rung_day"])
-        acc["days_at_rung5plus"] += s.level >= 5.0
-        left = ~s.present_iraq & (acc["us_left_iraq"] == 0)
-        acc["us_left_iraq_day"] = np.where(left, t, acc["us_left_iraq_day"])
-        acc["us_left_iraq"] |= ~s.present_iraq
-        acc["iran_direct_attack"] |= td["state_attacks"] > 0
-        if self.daily is not None:
-            d = self.daily
-            for c in ("attacks", "lethal_attacks", "strikes", "leader_strikes", "state_attacks",
-                      "us_killed", "coalition_killed", "us_wounded", "militia_killed",
-                      "iraqi_killed", "condemnations", "rung"):
-                d[c][t] = td[c]
-            d["level"][t] = s.level
-            d["directive"][t] = s.directive
-            d["sovereignty"][t] = s.sovereignty
-            d["fear"][t] = s.fear.mean(axis=1)
-            d["grievance"][t] = s.grievance.mean(axis=1)
-            d["arsenal"][t] = s.arsenal.sum(axis=(1, 2))
-            d["present_iraq"][t] = s.present_iraq
-            d["present_syria"][t] = s.present_syria
-            d["suspended"][t] = s.suspended.sum(axis=1)
-        s.new_day()
+        _end_of_day_all(s.rec, t, self.table, self.add)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim import dynamics as dyn
+from sim.kernels import as_int64
 from sim.events import classify, conform
 
 _KIND = {**{i: "militia" for i in range(dyn.F)}, dyn.US: "us", dyn.IRAQ_GOV: "iraq",
@@ -23,9 +24,56 @@ def _lookup(names: list[str], codes: np.ndarray, missing: str = "") -> np.ndarra
     return table[codes]
 
 
+#: Columns that vary event by event; every other column is a function of (actor, action,
+#: weapon, site, country, target, documented, killed, wounded > 0).
+_PER_EVENT = ("day", "replicate", "intercepted", "us_killed", "us_wounded", "coalition_killed",
+              "militia_killed", "iraqi_killed", "civilian_killed")
+_KIND_KEY = ("actor", "action", "weapon", "site", "country", "target", "documented")
+
+
 def events_frame(out) -> pd.DataFrame:
-    """Simulated events in the event schema (+ ``replicate``), sorted by replicate and date."""
+    """Simulated events in the event schema (+ ``replicate``), sorted by replicate and date.
+
+    Built column-wise: names, description, rung, CAMEO code and Goldstein weight are worked
+    out once per kind of event (a few hundred in a large ensemble) and taken for every event.
+    """
     ev = out.events
+    n = len(ev["day"])
+    if n == 0:
+        return _events_frame_rows(out, ev)
+    killed = ev["us_killed"] + ev["coalition_killed"]
+    cols = [ev[c] for c in _KIND_KEY] + [killed, (ev["us_wounded"] > 0).astype(np.int64)]
+    key = np.zeros(n, np.int64)
+    span = 1
+    for c in cols:
+        lo, hi = int(c.min()), int(c.max())
+        if span * (hi - lo + 1) >= 2 ** 62:   # too many kinds for one integer key
+            return _events_frame_rows(out, ev)
+        key += (c - lo) * span
+        span *= hi - lo + 1
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    kinds = {c: v[first] for c, v in ev.items()}
+    kinds["replicate"] = np.zeros(len(first), np.int64)
+    one = type(out)(np.zeros(1, np.int64), out.timeline, out.sites, kinds, None, {})
+    frame = _events_frame_rows(one, kinds, sort=False).take(inverse.reshape(-1))
+    frame = frame.reset_index(drop=True)
+    frame["date"] = (out.timeline.start + pd.to_timedelta(ev["day"], unit="D")).as_unit(
+        frame["date"].dt.unit)
+    frame["intercepted"] = pd.array(np.where(ev["intercepted"] < 0, None,
+                                             ev["intercepted"] == 1), dtype="boolean")
+    for c in ("us_killed", "us_wounded", "coalition_killed", "militia_killed", "iraqi_killed",
+              "civilian_killed"):
+        frame[c] = pd.array(ev[c], dtype="Int64")
+    frame["replicate"] = reps = out.replicates[ev["replicate"]]
+    day = ev["day"]
+    if (np.all(reps[1:] >= reps[:-1])
+            and np.all((reps[1:] > reps[:-1]) | (day[1:] >= day[:-1]))):
+        return frame     # already in (replicate, date) order, as the engines give it
+    return frame.sort_values(["replicate", "date"], kind="stable").reset_index(drop=True)
+
+
+def _events_frame_rows(out, ev, sort: bool = True) -> pd.DataFrame:
+    """:func:`events_frame` event by event (the definition; used on each kind of event)."""
     reps = out.replicates[ev["replicate"]]
     actor = _lookup(dyn.ACTOR_NAMES, ev["actor"])
     action = _lookup(list(dyn.ACTIONS), ev["action"])
@@ -48,6 +96,8 @@ def events_frame(out) -> pd.DataFrame:
         "target": target, "replicate": reps,
     })
     frame = classify(conform(frame, replicate=True))
+    if not sort:
+        return frame
     return frame.sort_values(["replicate", "date"], kind="stable").reset_index(drop=True)
 
 
@@ -67,14 +117,12 @@ def daily_frame(out) -> pd.DataFrame:
     """Daily series, one row per (replicate, date)."""
     days, n = out.daily["attacks"].shape
     dates = out.timeline.start + pd.to_timedelta(np.arange(days), unit="D")
-    frame = pd.DataFrame({"replicate": np.repeat(out.replicates, days),
-                          "date": np.tile(dates.values, n)})
-    for c, v in out.daily.items():
-        frame[c] = v.T.reshape(-1)
-    int_cols = [c for c in dyn.DAILY_COLUMNS if c not in ("sovereignty", "fear", "grievance",
-                                                          "arsenal", "level")]
-    frame[int_cols] = frame[int_cols].astype(np.int64)
-    return frame
+    floats = ("sovereignty", "fear", "grievance", "arsenal", "level")
+    columns = {"replicate": np.repeat(out.replicates, days), "date": np.tile(dates.values, n)}
+    for c, v in out.daily.items():   # column by column; counts as integers
+        flat = np.ascontiguousarray(v.T).reshape(-1)
+        columns[c] = flat if c in floats else as_int64(flat)
+    return pd.DataFrame(columns, copy=False)   # one block per column: no copy into blocks
 
 
 def summary_frame(out) -> pd.DataFrame:

@@ -29,7 +29,11 @@ import sim
 from sim.errors import InputError
 
 ENGINES = ("batch", "mesa")
-DEFAULT_CHUNK = 250
+DEFAULT_CHUNK = 1000
+DAILY = ("auto", "full", "summary", "none")
+#: ``daily="auto"`` keeps every replicate's days up to this many replicates (the default
+#: ensemble), the summary above.
+FULL_DAILY_UP_TO = 100
 
 
 @dataclass
@@ -45,17 +49,18 @@ class RunResult:
     summary: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     posterior: str | None = None
+    daily_kind: str = "full"
 
     def manifest(self, command: str | None = None) -> dict[str, Any]:
         return manifest(self.scenario, engine=self.engine, seed=self.seed,
                         replicates=self.replicates, timings=self.timings, command=command,
-                        posterior=self.posterior)
+                        posterior=self.posterior, daily=self.daily_kind)
 
 
 def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None = None,
         progress: bool = False, chunk_size: int = DEFAULT_CHUNK,
         overrides: dict[str, np.ndarray] | None = None,
-        posterior: Any = None) -> RunResult:
+        posterior: Any = None, daily: str = "auto") -> RunResult:
     """Run ``replicates`` replicates of ``scenario`` (a Scenario or a path to its TOML).
 
     Args:
@@ -65,6 +70,9 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
         posterior: where each replicate draws its parameters from: anything with
             ``draw(replicates, seed) -> overrides`` whose ``str()`` names it for the manifest,
             e.g. ``calibration.posterior.Draws(DIR)`` (the model does not import calibration).
+        daily: the daily table: ``full`` (one row per replicate and date: 19 million rows at
+            10,000 replicates), ``summary`` (one row per date, each column's mean over the
+            replicates), ``none``, or ``auto`` (full up to 100 replicates, else summary).
     """
     from sim.output import daily_frame, events_frame, summary_frame
     from sim.scenario import Scenario, load_scenario
@@ -75,6 +83,10 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
         raise InputError(None, "--engine", f"unknown engine {engine!r}; allowed: batch, mesa")
     if replicates < 1:
         raise InputError(None, "--replicates", f"must be at least 1, got {replicates}")
+    if daily not in DAILY:
+        raise InputError(None, "--daily", f"unknown {daily!r}; allowed: {', '.join(DAILY)}")
+    if daily == "auto":
+        daily = "full" if replicates <= FULL_DAILY_UP_TO else "summary"
     seed = scenario.seed if seed is None else int(seed)
     overrides = dict(overrides or {})
     if posterior is not None:
@@ -88,7 +100,9 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
             hi = min(lo + chunk_size, replicates)
             part = {k: np.asarray(v)[lo:hi] if np.ndim(v) else v for k, v in overrides.items()}
             outputs.append(simulate(scenario.params, scenario.start, scenario.end, seed,
-                                    range(lo, hi), overrides=part))
+                                    range(lo, hi), overrides=part,
+                                    record_daily={"full": True, "summary": "sum",
+                                                  "none": False}[daily]))
             bar.update(hi - lo)
     else:
         from sim.model import EscalationModel
@@ -99,13 +113,52 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
             bar.update(1)
     bar.close()
     t1 = time.perf_counter()
-    events = pd.concat([events_frame(o) for o in outputs], ignore_index=True)
-    daily = pd.concat([daily_frame(o) for o in outputs], ignore_index=True)
-    summary = pd.concat([summary_frame(o) for o in outputs], ignore_index=True)
+    whole = merge_outputs(outputs, daily)
+    events = events_frame(whole)
+    table = (daily_frame(whole) if daily == "full" else
+             daily_summary_frame(whole) if daily == "summary" else pd.DataFrame())
+    summary = summary_frame(whole)
     t2 = time.perf_counter()
-    return RunResult(scenario, engine, seed, replicates, events, daily, summary,
+    return RunResult(scenario, engine, seed, replicates, events, table, summary,
                      {"simulate_s": round(t1 - t0, 3), "tables_s": round(t2 - t1, 3)},
-                     str(posterior) if posterior else None)
+                     str(posterior) if posterior else None, daily)
+
+
+def merge_outputs(outputs: list, daily: str = "full"):
+    """One engine output from several (chunks, or Mesa runs), so each table is built once,
+    column by column. With ``daily="summary"`` the daily series are sums over replicates."""
+    from sim.batch import EngineOutput
+
+    if len(outputs) == 1 and (daily != "summary" or outputs[0].daily is None):
+        return outputs[0]
+    first = outputs[0]
+    reps = np.concatenate([o.replicates for o in outputs])
+    offsets = np.cumsum([0] + [len(o.replicates) for o in outputs])
+    events = None
+    if first.events is not None:
+        events = {c: np.concatenate([o.events[c] + (offsets[i] if c == "replicate" else 0)
+                                     for i, o in enumerate(outputs)])
+                  for c in first.events}
+    table = None
+    if first.daily is not None and daily == "full":
+        table = {c: np.concatenate([o.daily[c] for o in outputs], axis=1) for c in first.daily}
+    elif first.daily is not None and daily == "summary":
+        table = {c: np.sum([o.daily[c].sum(axis=1, keepdims=True, dtype=np.float64)
+                            for o in outputs], axis=0) for c in first.daily}
+    summary = {c: np.concatenate([o.summary[c] for o in outputs]) for c in first.summary}
+    return EngineOutput(reps, first.timeline, first.sites, events, table, summary)
+
+
+def daily_summary_frame(out) -> pd.DataFrame:
+    """One row per date: the number of replicates and each daily column's mean over them
+    (``out.daily`` holds sums over the replicates, days x 1)."""
+    days = out.daily["attacks"].shape[0]
+    frame = pd.DataFrame({"date": out.timeline.start + pd.to_timedelta(np.arange(days),
+                                                                       unit="D"),
+                          "replicates": len(out.replicates)})
+    for c, v in out.daily.items():
+        frame[c] = v[:, 0] / len(out.replicates)
+    return frame
 
 
 def _progress(total: int, desc: str, enabled: bool):
@@ -163,11 +216,12 @@ def atomic_folder(out: str | os.PathLike):
 
 def write_result(result: RunResult, out: str | os.PathLike, command: str | None = None,
                  figure: bool = True) -> Path:
-    """Write events.parquet, daily.parquet, summary.csv, manifest.json and timeline.png,
-    all at once or not at all (:func:`atomic_folder`)."""
+    """Write events.parquet, daily.parquet (unless ``daily="none"``), summary.csv,
+    manifest.json and timeline.png, all at once or not at all (:func:`atomic_folder`)."""
     with atomic_folder(out) as tmp:
         result.events.to_parquet(tmp / "events.parquet", index=False)
-        result.daily.to_parquet(tmp / "daily.parquet", index=False)
+        if result.daily_kind != "none":
+            result.daily.to_parquet(tmp / "daily.parquet", index=False)
         result.summary.to_csv(tmp / "summary.csv", index=False)
         if figure:
             from sim.plots.ensemble import timeline_figure

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import mesa
+import numpy as np
 
 from sim import dynamics as dyn
 from sim.params import WEAPON_KEYS
@@ -26,10 +27,11 @@ class Militia(mesa.Agent):
         super().__init__(model)
         self.faction = faction
         self.index = index
+        self._factions = np.array([index], dtype=np.int64)
 
     def step(self) -> None:
         m = self.model
-        dyn.militia_phase(m.state, m.p, m.day, m.log, factions=[self.index],
+        dyn.militia_phase(m.state, m.p, m.day, m.log, factions=self._factions,
                           forced="militia" in m.schedule.forced)
 
     # What the faction is, read from the model's state (the dynamics' single copy).

@@ -25,6 +25,10 @@ def add_arguments(p) -> None:
                    help="draw parameters per replicate from a calibration's posterior")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="result folder (default results/<scenario name>)")
+    p.add_argument("--daily", choices=("auto", "full", "summary", "none"), default="auto",
+                   help="daily.parquet: full (a row per replicate and date), summary (a row per "
+                        "date: means over the replicates), none; auto (default): full up to "
+                        "100 replicates, else summary")
     p.add_argument("--no-figure", action="store_true", help="skip timeline.png")
 
 
@@ -51,18 +55,21 @@ def main(args) -> int:
         raise InputError(args.posterior, "--posterior", "no such calibration folder")
     scenario = load_scenario(args.scenario, args.set or None, record=documented())
     result = run(scenario, replicates=args.replicates, engine=args.engine, seed=args.seed,
-                 progress=True, posterior=Draws(args.posterior) if args.posterior else None)
+                 progress=True, posterior=Draws(args.posterior) if args.posterior else None,
+                 daily=args.daily)
     out = Path(args.out or Path("results") / scenario.name)
     command = "escalation " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("escalation") \
         else None
     command = command or (f"escalation run {args.scenario} --replicates {args.replicates} "
                           f"--seed {result.seed} --engine {args.engine}"
                           + "".join(f" --set {s}" for s in args.set)
-                          + (f" --posterior {args.posterior}" if args.posterior else ""))
+                          + (f" --posterior {args.posterior}" if args.posterior else "")
+                          + (f" --daily {args.daily}" if args.daily != "auto" else ""))
     write_result(result, out, command=command, figure=not args.no_figure)
     print(f"{scenario.name}: {args.replicates} replicates, {args.engine} engine, seed "
           f"{result.seed}, {result.timings['simulate_s']:.2f} s")
     print(summary_table(result.summary))
-    print(f"wrote {out}/ (events.parquet, daily.parquet, summary.csv, manifest.json"
+    daily = "" if result.daily_kind == "none" else f" daily.parquet ({result.daily_kind}),"
+    print(f"wrote {out}/ (events.parquet,{daily} summary.csv, manifest.json"
           + ("" if args.no_figure else ", timeline.png") + ")")
     return 0

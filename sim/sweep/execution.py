@@ -123,7 +123,7 @@ def _pool(fn, tasks: Iterator[dict], workers: int) -> Iterator[Any]:
     # parent holding threads - tqdm's monitor, a Dask client - can deadlock); spawn elsewhere.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.sweep", "sim.batch"])
+        ctx.set_forkserver_preload(["sim.sweep", "sim.batch", "sim.warm"])
     else:
         ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -261,6 +261,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
     bar = tqdm(total=total, initial=done_runs, unit="run", desc=spec.name,
                disable=not progress, dynamic_ncols=True, smoothing=0.1)
     sim_seconds, cpu_seconds, peak_rss, workers_seen = 0.0, 0.0, 0.0, set()
+    worker_cpu: dict[str, float] = {}
     t_run = time.perf_counter()
     try:
         for res in results:
@@ -273,6 +274,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
             sim_seconds += res.seconds
             cpu_seconds += res.cpu_seconds
             peak_rss = max(peak_rss, res.maxrss_mb)
+            worker_cpu[res.worker] = worker_cpu.get(res.worker, 0.0) + res.cpu_seconds
             workers_seen.add(res.worker)
             bar.update(chunk.runs)
     except BaseException:
@@ -310,6 +312,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
         timings={"design_s": round(t_design - t_start, 3), "run_wall_s": round(wall, 3),
                  "chunk_compute_s": round(sim_seconds, 3),
                  "chunk_cpu_s": round(cpu_seconds, 3),
+                 "worker_cpu_s": {w: round(c, 3) for w, c in sorted(worker_cpu.items())},
                  "combine_s": round(t_end - t_combined0, 3),
                  "total_s": round(t_end - t_start, 3),
                  "runs_per_s": round(ran / wall, 1) if wall > 0 and ran else None},

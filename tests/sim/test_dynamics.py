@@ -4,10 +4,11 @@ deterrence tension runs the right way."""
 import numpy as np
 from scipy import stats
 
-from sim.dynamics import attack_rate, categorical_from_uniform, poisson_from_uniform
+from sim.dynamics import (attack_rate, categorical_from_uniform, directive_follow,
+                          poisson_from_uniform)
 
 MILITIA = {"attack_rate_scale": 1.0, "grievance_weight": 1.0, "fear_weight": 1.0,
-           "tension_weight": 1.0}
+           "tension_weight": 1.0}   # militias.* parameters in common
 
 
 def test_poisson_from_uniform_matches_poisson():
@@ -39,9 +40,9 @@ def test_categorical_from_uniform():
 
 def args(**kw):
     base = dict(base_rate=0.1, grievance=0.0, fear=0.0, tension=0.0, directive_multiplier=1.0,
-                alignment=1.0, leadership=1.0, restraint=0.0, p_militia=MILITIA,
-                restraint_effect=0.5)
+                alignment=1.0, leadership=1.0, restraint=0.0, restraint_effect=0.5, **MILITIA)
     base.update(kw)
+    base["follow"] = directive_follow(base.pop("directive_multiplier"), base["alignment"])
     return base
 
 
