@@ -122,6 +122,27 @@ def categorical_rows(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 @jit
+def columns_by_replicate(rows: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` event rows as int64 columns (fields x events), stably sorted by
+    replicate (column 0): a counting sort, so each replicate's events keep their order."""
+    n_rep = 0
+    for i in range(count):
+        n_rep = max(n_rep, rows[i, 0] + 1)
+    start = np.zeros(n_rep + 1, np.int64)
+    for i in range(count):
+        start[rows[i, 0] + 1] += 1
+    for r in range(n_rep):
+        start[r + 1] += start[r]
+    out = np.empty((rows.shape[1], count), np.int64)
+    for i in range(count):
+        j = start[rows[i, 0]]
+        start[rows[i, 0]] += 1
+        for c in range(rows.shape[1]):
+            out[c, j] = rows[i, c]
+    return out
+
+
+@jit
 def as_int64(x: np.ndarray) -> np.ndarray:
     """``x.astype(np.int64)`` for a flat array of whole numbers (NumPy's cast from float is
     several times slower)."""

@@ -129,9 +129,13 @@ def merge_outputs(outputs: list, daily: str = "full"):
     column by column. With ``daily="summary"`` the daily series are sums over replicates."""
     from sim.batch import EngineOutput
 
-    if len(outputs) == 1 and (daily != "summary" or outputs[0].daily is None):
-        return outputs[0]
     first = outputs[0]
+    if len(outputs) == 1 and (daily != "summary" or first.daily is None):
+        return first
+    if len(outputs) == 1:   # only the daily sums to take
+        table = {c: v.sum(axis=1, keepdims=True, dtype=np.float64) for c, v in first.daily.items()}
+        return EngineOutput(first.replicates, first.timeline, first.sites, first.events, table,
+                            first.summary)
     reps = np.concatenate([o.replicates for o in outputs])
     offsets = np.cumsum([0] + [len(o.replicates) for o in outputs])
     events = None
