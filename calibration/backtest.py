@@ -45,21 +45,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from calibration import defaults
 from calibration import targets as tg
 from calibration.baselines import Hawkes, HawkesCov, event_times
 from calibration.patterns import daily_max_rung
 from calibration.scoring import block_bootstrap, score_samples
 from sim.errors import InputError
 
-DEFAULT_ORIGINS: tuple[str, ...] = ("2020-06-30", "2021-06-30", "2022-06-30", "2023-06-30",
-                                    "2023-10-31", "2024-01-31")
-DEFAULT_HORIZONS: tuple[int, ...] = (90, 180)
-#: Simulations per origin's calibration and particles per generation: the default backtest
-#: (6 origins) takes about 12 minutes with 2 workers on a quiet 2-core machine.
-DEFAULT_BUDGET = 20_000
-DEFAULT_POPULATION = 400
-#: Ensemble size of each forecast, and draws from each baseline.
-DEFAULT_REPLICATES = 500
+#: Origins, horizons, budget, population and ensemble size (``calibration.defaults``).
+DEFAULT_ORIGINS = defaults.BACKTEST_ORIGINS
+DEFAULT_HORIZONS = defaults.BACKTEST_HORIZONS
+DEFAULT_BUDGET = defaults.BACKTEST_BUDGET
+DEFAULT_POPULATION = defaults.BACKTEST_POPULATION
+DEFAULT_REPLICATES = defaults.BACKTEST_REPLICATES
 BASELINE_SAMPLES = DEFAULT_REPLICATES  # as many draws as the model has runs: equal worst-case ignorance
 #: Replicate indices of forecast runs start here (apart from the calibration's own runs).
 FORECAST_REPLICATE = 3 * 10 ** 9

@@ -29,7 +29,7 @@ from calibration.fit import calibrate
 from calibration.posterior import Posterior
 from sim.rules import REGISTRY
 
-DEFAULT_REPEATS = 3
+from calibration.defaults import DEFAULT_REPEATS  # noqa: E402,F401
 
 
 def all_rules() -> list[str]:

@@ -27,9 +27,7 @@ from calibration.simulator import EngineSimulator, make_mapper
 from calibration.smc import SMCResult, abc_smc
 from sim.errors import InputError
 
-DEFAULT_POPULATION = 500
-DEFAULT_BUDGET = 40_000
-DEFAULT_CHUNK = 1000
+from calibration.defaults import DEFAULT_BUDGET, DEFAULT_CHUNK, DEFAULT_POPULATION  # noqa: E402,F401
 #: Replicate indices of synthetic records start here, far from the calibration's own runs
 #: (0, 1, 2, ...), so a synthetic record shares no random numbers with the particles.
 SYNTHETIC_REPLICATE = 10 ** 9

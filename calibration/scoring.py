@@ -24,7 +24,6 @@ scoring rules), all negatively oriented (lower is better):
 from __future__ import annotations
 
 import numpy as np
-import scoringrules as sr
 
 #: Lower edges of VIEWS' count bins for the ignorance score (the last bin is open).
 IGN_BINS: tuple[int, ...] = (0, 1, 3, 6, 11, 26, 51, 101, 251, 501, 1001)
@@ -44,6 +43,7 @@ def ignorance(samples: np.ndarray, observed: np.ndarray) -> np.ndarray:
         samples: (n x m) forecast samples for m observations.
         observed: (m,) observed counts.
     """
+    import scoringrules as sr   # compiles its kernels on import (~2 s): only when scoring
     x = np.asarray(samples, dtype=float)
     y = np.atleast_1d(np.asarray(observed, dtype=float))
     n, k = x.shape[0], len(IGN_BINS)
@@ -64,6 +64,7 @@ def score_samples(samples: np.ndarray, observed: np.ndarray) -> dict[str, np.nda
         ``crps``, ``ign``, ``interval_score``, and the forecast's ``median``, ``lo90``,
         ``hi90``, each (m,).
     """
+    import scoringrules as sr
     x = np.asarray(samples, dtype=float)
     if x.ndim == 1:
         x = x[:, None]

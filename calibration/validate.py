@@ -39,7 +39,7 @@ from calibration.posterior import Posterior, draw_overrides
 from calibration.simulator import params_for_rule
 from sim.errors import InputError
 
-DEFAULT_REPLICATES = 500
+from calibration.defaults import DEFAULT_REPLICATES  # noqa: E402,F401
 BAND = (0.05, 0.95)
 #: Predictive samples drawn from each baseline.
 BASELINE_SAMPLES = 2000

@@ -22,8 +22,11 @@ DEFAULT_SCENARIO = Path("scenarios") / "history.toml"
 
 
 def add_arguments(p) -> None:
-    from calibration.backtest import (DEFAULT_BUDGET, DEFAULT_HORIZONS, DEFAULT_ORIGINS,
-                                      DEFAULT_POPULATION, DEFAULT_REPLICATES)
+    from calibration.defaults import BACKTEST_BUDGET as DEFAULT_BUDGET
+    from calibration.defaults import BACKTEST_HORIZONS as DEFAULT_HORIZONS
+    from calibration.defaults import BACKTEST_ORIGINS as DEFAULT_ORIGINS
+    from calibration.defaults import BACKTEST_POPULATION as DEFAULT_POPULATION
+    from calibration.defaults import BACKTEST_REPLICATES as DEFAULT_REPLICATES
     p.add_argument("--origins", default=",".join(DEFAULT_ORIGINS), metavar="D1,D2,...",
                    help="forecast origins (default " + ",".join(DEFAULT_ORIGINS) + ")")
     p.add_argument("--horizon", default=",".join(map(str, DEFAULT_HORIZONS)), metavar="DAYS",

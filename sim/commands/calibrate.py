@@ -26,8 +26,7 @@ DEFAULT_SCENARIO = Path("scenarios") / "history.toml"
 
 
 def add_arguments(p) -> None:
-    from calibration.compare import DEFAULT_REPEATS
-    from calibration.fit import DEFAULT_BUDGET, DEFAULT_POPULATION
+    from calibration.defaults import DEFAULT_BUDGET, DEFAULT_POPULATION, DEFAULT_REPEATS
     p.add_argument("--scenario", default=str(DEFAULT_SCENARIO), metavar="TOML",
                    help="scenario whose shocks and defaults are calibrated "
                         "(default scenarios/history.toml)")

@@ -21,7 +21,7 @@ DEFAULT_OUT = Path("results") / "validation"
 
 
 def add_arguments(p) -> None:
-    from calibration.validate import DEFAULT_REPLICATES
+    from calibration.defaults import DEFAULT_REPLICATES
     p.add_argument("--posterior", default=str(DEFAULT_POSTERIOR), metavar="DIR",
                    help=f"calibration folder (default {DEFAULT_POSTERIOR})")
     p.add_argument("--until", default=None, metavar="DATE",
