@@ -52,7 +52,8 @@ class EscalationModel(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario or DEFAULT_SCENARIO, changes or None)
         elif changes:
-            scenario = load_scenario(scenario.path, changes) if scenario.path else scenario
+            scenario = (load_scenario(scenario.path, changes, record=scenario.record)
+                        if scenario.path else scenario)
         self.scenario = scenario
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(seed=seed * 1_000_003 + replicate)

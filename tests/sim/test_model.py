@@ -217,3 +217,13 @@ def test_forcing_every_actor_replays_the_record():
     deaths = res.summary["us_killed"] + res.summary["coalition_killed"]
     assert (deaths == (record["us_killed"].fillna(0) + record["coalition_killed"].fillna(0))
             [record["action"].isin(["attack", "state_attack"])].sum()).all()
+
+
+def test_a_rule_change_keeps_the_record_the_scenario_was_given():
+    """A replaying scenario re-read with a new rule still has the record it replays."""
+    from calibration import documented
+    record = documented()
+    sc = load_scenario("scenarios/replay_us_strikes.toml", record=record)
+    model = EscalationModel(sc, rule="red_line")
+    assert model.scenario.params.us.rule == "red_line"
+    assert model.scenario.record is record
