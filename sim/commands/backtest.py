@@ -73,17 +73,10 @@ def _horizons(text: str) -> tuple[int, ...]:
 
 def _check(args, scenario):
     from calibration.backtest import check_origins, check_without
-    if args.population < 20:
-        raise InputError(None, "--population", f"must be at least 20, got {args.population}")
-    if args.budget < 2 * args.population:
-        raise InputError(None, "--budget", f"must be at least twice --population "
-                                           f"({2 * args.population}), got {args.budget}")
+    from sim.commands.calibrate import check_fit_sizes
+    check_fit_sizes(args)
     if args.replicates < 10:
         raise InputError(None, "--replicates", f"must be at least 10, got {args.replicates}")
-    if args.workers < 1:
-        raise InputError(None, "--workers", f"must be at least 1, got {args.workers}")
-    if args.seed is not None and args.seed < 0:
-        raise InputError(None, "--seed", f"must be a non-negative integer, got {args.seed}")
     horizons = _horizons(args.horizon)
     origins = check_origins(args.origins.split(","), scenario)
     without = check_without(scenario, tuple(args.without))

@@ -61,10 +61,9 @@ def _command() -> str:
         sys.argv[0].endswith("escalation") else ""
 
 
-def _check(args, scenario) -> list[str]:
-    """Check every argument before running; return the rules to fit."""
-    from calibration.fit import parse_until
-    from calibration.priors import rule_parameters
+def check_fit_sizes(args) -> None:
+    """The ABC sizes every fitting command shares: --population, --budget, --workers, --seed
+    (``escalation calibrate`` and ``escalation backtest``)."""
     if args.population < 20:
         raise InputError(None, "--population", f"must be at least 20, got {args.population}")
     if args.budget < 2 * args.population:
@@ -72,10 +71,17 @@ def _check(args, scenario) -> list[str]:
                                            f"({2 * args.population}), got {args.budget}")
     if args.workers < 1:
         raise InputError(None, "--workers", f"must be at least 1, got {args.workers}")
-    if args.repeats < 1:
-        raise InputError(None, "--repeats", f"must be at least 1, got {args.repeats}")
     if args.seed is not None and args.seed < 0:
         raise InputError(None, "--seed", f"must be a non-negative integer, got {args.seed}")
+
+
+def _check(args, scenario) -> list[str]:
+    """Check every argument before running; return the rules to fit."""
+    from calibration.fit import parse_until
+    from calibration.priors import rule_parameters
+    check_fit_sizes(args)
+    if args.repeats < 1:
+        raise InputError(None, "--repeats", f"must be at least 1, got {args.repeats}")
     parse_until(args.until, scenario)
     if args.compare_rules is not None:
         if args.rule:
