@@ -7,6 +7,8 @@ replicate: the outcome metrics of DESIGN.md). Both engines' outputs pass through
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -52,12 +54,13 @@ def events_frame(out) -> pd.DataFrame:
     one = type(out)(np.zeros(1, np.int64), out.timeline, out.sites, per_kind, None, {})
     table = _events_frame_rows(one, per_kind, sort=False)
     unit = table["date"].dt.unit
-    start = np.datetime64(out.timeline.start.to_datetime64(), unit)
+    start = np.datetime64(out.timeline.start.to_datetime64(), unit).astype(np.int64)
+    day_length = np.timedelta64(1, "D") // np.timedelta64(1, unit)
     reps = out.replicates[ev["replicate"]]
     columns = {}
     for c in table.columns:
         if c == "date":
-            columns[c] = start + ev["day"].astype("timedelta64[D]")
+            columns[c] = (start + ev["day"] * day_length).view(f"datetime64[{unit}]")
         elif c == "replicate":
             columns[c] = reps
         elif c == "intercepted":   # -1: not an attack (missing)
@@ -79,15 +82,14 @@ def _kinds(ev) -> tuple[np.ndarray, np.ndarray] | None:
     ``first``), a kind being the values of ``_KIND_KEY``, the U.S./coalition deaths and
     whether anyone was wounded; None when the kinds do not fit in one integer key."""
     n = len(ev["day"])
-    killed = ev["us_killed"] + ev["coalition_killed"]
-    key = np.zeros(n, np.int64)
-    span = 1
-    for c in [ev[c] for c in _KIND_KEY] + [killed, (ev["us_wounded"] > 0).astype(np.int64)]:
-        lo, hi = int(c.min()), int(c.max())
-        if span * (hi - lo + 1) >= 2 ** 62:
-            return None
-        key += (c - lo) * span
-        span *= hi - lo + 1
+    codes = [ev[c] for c in _KIND_KEY] + [ev["us_killed"] + ev["coalition_killed"],
+                                          ev["us_wounded"] > 0]
+    # Each code's range, with 0 in it: mode="wrap" then sends lo..-1 (missing is -1) to the
+    # top of the range, one to one, so the codes need no shifting.
+    dims = [int(c.max()) - min(int(c.min()), 0) + 1 for c in codes]
+    if math.prod(dims) >= 2 ** 62:   # too many kinds for one integer key
+        return None
+    key = np.ravel_multi_index(codes, dims, mode="wrap")
     inverse, uniques = pd.factorize(key)
     first = np.empty(len(uniques), np.int64)
     first[inverse] = np.arange(n)    # any event of a kind stands for the kind
@@ -150,15 +152,15 @@ def daily_frame(out) -> pd.DataFrame:
 def summary_frame(out) -> pd.DataFrame:
     """Per-replicate outcomes: counts, highest rung and when, U.S. exit, Iran's direct attack."""
     acc = out.summary
-    frame = pd.DataFrame({"replicate": out.replicates})
+    columns = {"replicate": out.replicates}
     start = out.timeline.start
     for c in dyn.SUMMARY_COLUMNS:
         v = acc[c]
         if c.endswith("_day"):  # a day index, or NEVER -> a date, or NaT
             dates = start + pd.to_timedelta(np.where(v >= 0, v, 0), unit="D")
-            frame[c.replace("_day", "_date")] = pd.Series(dates).where(v >= 0)
+            columns[c.replace("_day", "_date")] = dates.where(v >= 0)
         elif c in ("us_left_iraq", "iran_direct_attack"):
-            frame[c] = v.astype(bool)
+            columns[c] = v.astype(bool)
         else:
-            frame[c] = v
-    return frame
+            columns[c] = v
+    return pd.DataFrame(columns)   # built at once: no column-by-column inserts

@@ -157,12 +157,11 @@ def daily_summary_frame(out) -> pd.DataFrame:
     """One row per date: the number of replicates and each daily column's mean over them
     (``out.daily`` holds sums over the replicates, days x 1)."""
     days = out.daily["attacks"].shape[0]
-    frame = pd.DataFrame({"date": out.timeline.start + pd.to_timedelta(np.arange(days),
-                                                                       unit="D"),
-                          "replicates": len(out.replicates)})
-    for c, v in out.daily.items():
-        frame[c] = v[:, 0] / len(out.replicates)
-    return frame
+    n = len(out.replicates)
+    columns = {"date": out.timeline.start + pd.to_timedelta(np.arange(days), unit="D"),
+               "replicates": np.full(days, n, np.int64)}
+    columns.update({c: v[:, 0] / n for c, v in out.daily.items()})
+    return pd.DataFrame(columns)   # built at once: no column-by-column inserts
 
 
 def _progress(total: int, desc: str, enabled: bool):
