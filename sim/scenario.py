@@ -98,6 +98,12 @@ from sim.schema import (DEFAULT_RULE, REPLAY_ADD_KEYS, REPLAY_FORCEABLE,  # noqa
 from sim.params import (DEFAULT_SEED, MAX_CASUALTIES, SEED_BOUNDS,  # noqa: F401
                         SHOCK_SCALE_BOUNDS)
 
+#: The scenario library shipped with the package (``scenarios/`` in the repository links
+#: here): what ``escalation run history`` and ``load_scenario("history")`` find by name.
+LIBRARY = Path(__file__).resolve().parent / "scenarios"
+#: Files of the library that hold parameters for others to extend, not a question to run.
+PARAMETER_FILES = ("calibrated",)
+
 #: The bounds of sim.params, as dates.
 DATE_MIN, DATE_MAX = date.fromisoformat(P.DATE_MIN), date.fromisoformat(P.DATE_MAX)
 DEFAULT_START = date.fromisoformat(P.DEFAULT_START)
@@ -124,6 +130,27 @@ class Scenario:
     #: The documented record this scenario was given (``sim.documented.Documented``), for
     #: replay and for figures beside the record; None when the caller gave none.
     record: Documented | None = field(default=None, compare=False, repr=False)
+    #: The ``--set`` items (``overrides``) applied after the files, as ``KEY=VALUE``: with
+    #: them the run is no longer the file's scenario, and figures say so (:attr:`title`).
+    changes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def title(self) -> str:
+        """What a figure calls this scenario: its name, and what changed it since its file.
+
+        ``history with us.rule=red_line`` after ``--set``; ``history (parameters changed in
+        code)`` when a notebook or the page changed ``params`` after loading. A modified
+        scenario is not titled as the file it came from.
+        """
+        if self.changes:
+            return f"{self.name} with {', '.join(self.changes)}"
+        try:
+            fresh = _params(self.resolved)
+        except Exception:          # resolved edited by hand into something invalid
+            return f"{self.name} (changed in code)"
+        if fresh != self.params:
+            return f"{self.name} (parameters changed in code)"
+        return self.name
 
 
 # --- Public API ------------------------------------------------------------------------------
@@ -145,11 +172,40 @@ def load_scenario(path: str | os.PathLike,
     Raises:
         InputError: naming the file (or ``--set KEY=VALUE``), the field and what is allowed.
     """
-    shown = os.fspath(path)
+    shown = os.fspath(scenario_path(path))
     origins: dict[tuple[str, ...], str] = {}
     data = _load_chain(Path(shown), shown, origins, ())
     return _resolve(data, origins, shown, overrides, Path(shown).stem, shown,
                     as_documented(record))
+
+
+def scenario_path(name_or_path: str | os.PathLike, kind: str = "scenario") -> Path:
+    """A scenario (or, with ``kind="sweep"``, a sweep spec) given by path or by name.
+
+    A path that exists is used as it is. Otherwise a bare name (``history``, or
+    ``history.toml``) is looked up in the library shipped with the package, so that an
+    installed package runs ``escalation run history`` from any folder. Anything else is
+    returned unchanged, and reading it then says "no such file".
+    """
+    path = Path(name_or_path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    folder = LIBRARY / "sweeps" if kind == "sweep" else LIBRARY
+    candidate = folder / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
+    return candidate if candidate.is_file() else path
+
+
+def library(kind: str = "scenario") -> list[tuple[str, Path, str]]:
+    """(name, file, description) of each scenario (``kind="sweep"``: each sweep spec) in the
+    shipped library, in name order; parameter files (``calibrated``) are left out."""
+    folder = LIBRARY / "sweeps" if kind == "sweep" else LIBRARY
+    out = []
+    for file in sorted(folder.glob("*.toml")):
+        if kind == "scenario" and file.stem in PARAMETER_FILES:
+            continue
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        out.append((file.stem, file, " ".join(str(data.get("description", "")).split())))
+    return out
 
 
 def scenario_from_dict(data: Mapping[str, Any], file: str = "<dict>",
@@ -453,7 +509,8 @@ def _resolve(data: dict, origins: dict, file: str, overrides: Any, default_name:
     return Scenario(name=clean["name"], description=clean["description"],
                     start=pd.Timestamp(clean["start"]), end=pd.Timestamp(clean["end"]),
                     seed=clean["seed"], params=params, path=path, resolved=clean,
-                    record=record)
+                    record=record,
+                    changes=tuple(text.removeprefix("--set ") for _k, _v, text in sets))
 
 
 def _check_window(clean: dict, origins: dict, file: str) -> None:

@@ -14,7 +14,8 @@ KEY_METRICS = ("attacks", "lethal_attacks", "us_killed", "strike_rounds", "leade
 
 
 def add_arguments(p) -> None:
-    p.add_argument("scenario", help="scenario TOML file (e.g. scenarios/history.toml)")
+    p.add_argument("scenario", help="scenario TOML file, or the name of one in the library "
+                                    "(e.g. history; `escalation scenarios` lists them)")
     p.add_argument("--replicates", type=int, default=100, help="ensemble size (default 100)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--engine", choices=("batch", "mesa"), default="batch",

@@ -382,23 +382,8 @@ BAD_FILES = [
      "[[shocks]]\ndate = 2023-10-07\nkind = \"regional_war\"\nsize = 1\n"
      "[[shocks]]\ndate = 2023-10-07\nkind = \"war\"\nsize = 1\n",
      "shocks[2].kind", ["unknown shock kind 'war'", "regional_war, freeze, iraq_government"]),
-    ("bad TOML date", "[[shocks]]\ndate = 2023-10-07\nkind = \"freeze\"\nsize = 1\n"
-     "[[shocks]]\ndate = 2023-13-01\nkind = \"freeze\"\nsize = 1\n", "shocks[1].date",
-     ["2023-13-01 is not a date (YYYY-MM-DD)"]),
     ("misspelt top-level key", "seed = 3\nstrt = 1\n", "strt",
      ["unknown key; did you mean 'start'? allowed:"]),
-    ("shock after the end", "[[shocks]]\ndate = 2025-10-07\nkind = \"regional_war\"\n"
-     "size = 1\n", "shocks[0].date",
-     ["2025-10-07 is outside the scenario's window 2019-10-01..2024-12-31", "never happens"]),
-    ("freeze over before the start", "[[shocks]]\ndate = 2019-02-01\nkind = \"freeze\"\n"
-     "size = 1\nend = 2019-03-01\n", "shocks[0].end",
-     ["2019-03-01 is outside the scenario's window 2019-10-01..2024-12-31"]),
-    ("period after the end", "[[us.periods]]\nstart = 2025-03-01\nrule = \"restraint\"\n",
-     "us.periods[0].start",
-     ["2025-03-01 is outside the scenario's window 2019-10-01..2024-12-31", "never in force"]),
-    ("added event before the start", "[[replay.add]]\ndate = 2019-06-01\nactor_kind = \"us\"\n"
-     "action = \"exit\"\n", "replay.add[0].date",
-     ["2019-06-01 is outside the scenario's window 2019-10-01..2024-12-31"]),
     ("misspelt shock key", "[[shocks]]\ndate = 2023-10-07\nkind = \"regional_war\"\n"
      "size = 1\nhalf_life = 30\n", "shocks[0].half_life",
      ["did you mean 'half_life_days'? allowed: date, kind, size, half_life_days"]),
@@ -437,6 +422,34 @@ _STARTS = {"end before start": ("2019-10-01", "2019-01-01"),
            "start outside dates": ("2018-01-01", "2024-12-31"),
            "bad date": ('"2019-13-01"', "2024-12-31"),
            "datetime": ("2019-10-01T12:00:00", "2024-12-31")}
+
+
+#: Bad files a JSON Schema cannot see (no TOML parse; dates compared with the window): the
+#: loader's own checks, in the same one-line form.
+BEYOND_THE_SCHEMA = [
+    ("bad TOML date", "[[shocks]]\ndate = 2023-10-07\nkind = \"freeze\"\nsize = 1\n"
+     "[[shocks]]\ndate = 2023-13-01\nkind = \"freeze\"\nsize = 1\n", "shocks[1].date",
+     ["2023-13-01 is not a date (YYYY-MM-DD)"]),
+    ("shock after the end", "[[shocks]]\ndate = 2025-10-07\nkind = \"regional_war\"\n"
+     "size = 1\n", "shocks[0].date",
+     ["2025-10-07 is outside the scenario's window 2019-10-01..2024-12-31", "never happens"]),
+    ("freeze over before the start", "[[shocks]]\ndate = 2019-02-01\nkind = \"freeze\"\n"
+     "size = 1\nend = 2019-03-01\n", "shocks[0].end",
+     ["2019-03-01 is outside the scenario's window 2019-10-01..2024-12-31"]),
+    ("period after the end", "[[us.periods]]\nstart = 2025-03-01\nrule = \"restraint\"\n",
+     "us.periods[0].start",
+     ["2025-03-01 is outside the scenario's window 2019-10-01..2024-12-31", "never in force"]),
+    ("added event before the start", "[[replay.add]]\ndate = 2019-06-01\nactor_kind = \"us\"\n"
+     "action = \"exit\"\n", "replay.add[0].date",
+     ["2019-06-01 is outside the scenario's window 2019-10-01..2024-12-31"]),
+]
+
+
+@pytest.mark.parametrize("case, extra, field, fragments", BEYOND_THE_SCHEMA,
+                         ids=[c[0] for c in BEYOND_THE_SCHEMA])
+def test_bad_dates_name_file_field_and_window(tmp_path, case, extra, field, fragments):
+    path = write(tmp_path / "bad.toml", GOOD + extra)
+    assert_input_error(raises(load_scenario, path), str(path), field, *fragments)
 
 
 @pytest.mark.parametrize("case, extra, field, fragments", BAD_FILES, ids=[c[0] for c in BAD_FILES])
