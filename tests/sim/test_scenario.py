@@ -337,7 +337,8 @@ BAD_FILES = [
     # (id, text appended to GOOD, field, fragments of the message)
     ("unknown top-level key", "colour = 1\n", "colour", ["unknown key; allowed:", "seed"]),
     ("unknown key in us", "[us]\nrule = \"threshold\"\nlevl = 3\n", "us.levl",
-     ["unknown key; did you mean 'level'? allowed:", "troops_iraq", "rule 'threshold': level, size"]),
+     ["unknown key; did you mean 'level'? allowed:", "troops_iraq",
+      "rule 'threshold': level, size"]),
     ("other rule's parameter", "[us]\nrule = \"threshold\"\ndeaths = 3\n", "us.deaths",
      ["a parameter of red_line"]),
     ("unknown faction", "[militias.kataib_hezbolah]\nfighters = 3\n",
