@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 history: $(STAMP)
-	$(BIN)/escalation run scenarios/history.toml --replicates $(REPLICATES) --out results/history
+	$(BIN)/escalation run scenarios/history.toml --replicates $(REPLICATES) --out results/history --force
 
 test: $(STAMP)
 	./scripts/ensure-chromium.sh

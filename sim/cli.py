@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("backtest", "rolling-origin forecasts of the record against baselines"),
     "record": ("record", "the documented 2019-2024 record: summary and timeline"),
     "import": ("import_", "ACLED or PLOVER/POLECAT event data into the record's format"),
+    "scenarios": ("scenarios", "list the scenario library and its questions, or copy it"),
     "rules": ("rules", "list the deterrence rules and their parameters"),
     "schema": ("schema", "print the JSON Schema of the scenario or sweep file format"),
     "docs": ("docs", "regenerate docs/scenarios.md, docs/cli.md and docs/schemas/ from the code"),

@@ -24,7 +24,7 @@ from sim.events import FACTIONS
 from sim.replay import build_schedule
 from sim.rng import replicate_keys
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "history.toml"
+DEFAULT_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "history.toml"
 
 
 class EscalationModel(mesa.Model):

@@ -56,10 +56,13 @@ for shock sizes, ``shock_scale``, the seed and the date range) and from each rul
 ``parameters``; none are written here. Unknown keys are errors at any
 depth. Every failure is an :class:`sim.errors.InputError` naming the file that holds the bad
 value (the parent file for an inherited one, ``--set KEY=VALUE`` for an override), the dotted
-field (``shocks[2].kind``) and what is allowed. Shock dates must lie within
-2019-01-01..2030-12-31 but may fall outside the run's ``start``..``end``: a shock after
-``end`` simply does not happen in that run, so ``--set end=2021-12-31`` can cut
-``history.toml`` short.
+field (``shocks[2].kind``) and what is allowed; a misspelt key gets "did you mean ...?"
+and a date that is no calendar day (``2023-13-01``) "not a date (YYYY-MM-DD)". Dates must
+lie within 2019-01-01..2030-12-31, and a dated input that would never take effect in the
+run's ``start``..``end`` (a rule period or shock after ``end``, an added event outside the
+window) is an error, unless the window was cut by a later layer than the one that set the
+input: ``--set end=2021-12-31`` still cuts ``history.toml`` short, and its 2023 shocks simply
+do not happen in that run (:func:`_check_window`).
 
 The checks are the declared models of ``sim.schema`` (pydantic, built from ``sim.params``
 and the rule registry); this module reads, merges, overrides, then validates the merged data
@@ -95,6 +98,12 @@ from sim.schema import (DEFAULT_RULE, REPLAY_ADD_KEYS, REPLAY_FORCEABLE,  # noqa
 from sim.params import (DEFAULT_SEED, MAX_CASUALTIES, SEED_BOUNDS,  # noqa: F401
                         SHOCK_SCALE_BOUNDS)
 
+#: The scenario library shipped with the package (``scenarios/`` in the repository links
+#: here): what ``escalation run history`` and ``load_scenario("history")`` find by name.
+LIBRARY = Path(__file__).resolve().parent / "scenarios"
+#: Files of the library that hold parameters for others to extend, not a question to run.
+PARAMETER_FILES = ("calibrated",)
+
 #: The bounds of sim.params, as dates.
 DATE_MIN, DATE_MAX = date.fromisoformat(P.DATE_MIN), date.fromisoformat(P.DATE_MAX)
 DEFAULT_START = date.fromisoformat(P.DEFAULT_START)
@@ -121,6 +130,27 @@ class Scenario:
     #: The documented record this scenario was given (``sim.documented.Documented``), for
     #: replay and for figures beside the record; None when the caller gave none.
     record: Documented | None = field(default=None, compare=False, repr=False)
+    #: The ``--set`` items (``overrides``) applied after the files, as ``KEY=VALUE``: with
+    #: them the run is no longer the file's scenario, and figures say so (:attr:`title`).
+    changes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def title(self) -> str:
+        """What a figure calls this scenario: its name, and what changed it since its file.
+
+        ``history with us.rule=red_line`` after ``--set``; ``history (parameters changed in
+        code)`` when a notebook or the page changed ``params`` after loading. A modified
+        scenario is not titled as the file it came from.
+        """
+        if self.changes:
+            return f"{self.name} with {', '.join(self.changes)}"
+        try:
+            fresh = _params(self.resolved)
+        except Exception:          # resolved edited by hand into something invalid
+            return f"{self.name} (changed in code)"
+        if fresh != self.params:
+            return f"{self.name} (parameters changed in code)"
+        return self.name
 
 
 # --- Public API ------------------------------------------------------------------------------
@@ -142,11 +172,40 @@ def load_scenario(path: str | os.PathLike,
     Raises:
         InputError: naming the file (or ``--set KEY=VALUE``), the field and what is allowed.
     """
-    shown = os.fspath(path)
+    shown = os.fspath(scenario_path(path))
     origins: dict[tuple[str, ...], str] = {}
     data = _load_chain(Path(shown), shown, origins, ())
     return _resolve(data, origins, shown, overrides, Path(shown).stem, shown,
                     as_documented(record))
+
+
+def scenario_path(name_or_path: str | os.PathLike, kind: str = "scenario") -> Path:
+    """A scenario (or, with ``kind="sweep"``, a sweep spec) given by path or by name.
+
+    A path that exists is used as it is. Otherwise a bare name (``history``, or
+    ``history.toml``) is looked up in the library shipped with the package, so that an
+    installed package runs ``escalation run history`` from any folder. Anything else is
+    returned unchanged, and reading it then says "no such file".
+    """
+    path = Path(name_or_path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    folder = LIBRARY / "sweeps" if kind == "sweep" else LIBRARY
+    candidate = folder / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
+    return candidate if candidate.is_file() else path
+
+
+def library(kind: str = "scenario") -> list[tuple[str, Path, str]]:
+    """(name, file, description) of each scenario (``kind="sweep"``: each sweep spec) in the
+    shipped library, in name order; parameter files (``calibrated``) are left out."""
+    folder = LIBRARY / "sweeps" if kind == "sweep" else LIBRARY
+    out = []
+    for file in sorted(folder.glob("*.toml")):
+        if kind == "scenario" and file.stem in PARAMETER_FILES:
+            continue
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        out.append((file.stem, file, " ".join(str(data.get("description", "")).split())))
+    return out
 
 
 def scenario_from_dict(data: Mapping[str, Any], file: str = "<dict>",
@@ -206,11 +265,48 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         message = str(err)
         at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        bad_date = at and _bad_date(text, int(at.group(1)))
+        if bad_date:
+            raise InputError(shown, bad_date[0], f"{bad_date[1]} is not a date "
+                                                 "(YYYY-MM-DD)") from None
         if at:
             raise InputError(shown, f"line {at.group(1)}",
                              f"{message[:at.start()]} (column {at.group(2)}); "
                              "not valid TOML") from None
         raise InputError(shown, None, f"{message}; not valid TOML") from None
+
+
+_DATE_LINE = re.compile(r"\s*([A-Za-z0-9_.\"'-]+)\s*=\s*(\d{4}-\d{1,2}-\d{1,2})(?![\d:T])")
+_HEADER = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.\"'-]+)\s*\]\]?")
+
+
+def _bad_date(text: str, line: int) -> tuple[str, str] | None:
+    """(dotted field, value) when the TOML parser stopped at ``key = YYYY-MM-DD`` on ``line``
+    and the value is no calendar date (``2023-13-01``): the parser's own message ("Expected
+    newline ...") does not say so. The field is found from the table headers above it
+    (``shocks[1].date``)."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    m = _DATE_LINE.match(lines[line - 1])
+    if not m:
+        return None
+    try:
+        date.fromisoformat(m.group(2))
+        return None
+    except ValueError:
+        pass
+    key, table, index = m.group(1).strip("\"'"), "", None
+    for previous in reversed(lines[:line - 1]):
+        h = _HEADER.match(previous)
+        if h:
+            table = h.group(2)
+            if h.group(1) == "[[":
+                index = sum(1 for t in lines[:line - 1] if (g := _HEADER.match(t))
+                            and g.group(1) == "[[" and g.group(2) == table) - 1
+            break
+    prefix = f"{table}[{index}]" if index is not None else table
+    return (f"{prefix}.{key}" if prefix else key), m.group(2)
 
 
 def _load_chain(path: Path, shown: str, origins: dict, stack: tuple[Path, ...]) -> dict:
@@ -406,13 +502,61 @@ def _resolve(data: dict, origins: dict, file: str, overrides: Any, default_name:
     _apply_overrides(data, sets, origins)
     events = None if record is None else record.events
     clean = _attributed(lambda: _clean_scenario(data, default_name, events), origins, file)
+    _check_window(clean, origins, file)
     params = _params(clean)
     if params.replay.force or params.replay.remove:
         params.replay.documented = events     # what build_schedule replays
     return Scenario(name=clean["name"], description=clean["description"],
                     start=pd.Timestamp(clean["start"]), end=pd.Timestamp(clean["end"]),
                     seed=clean["seed"], params=params, path=path, resolved=clean,
-                    record=record)
+                    record=record,
+                    changes=tuple(text.removeprefix("--set ") for _k, _v, text in sets))
+
+
+def _check_window(clean: dict, origins: dict, file: str) -> None:
+    """A dated input that would never take effect in the run's window is an error: a rule
+    period starting after ``end``, a shock dated after ``end`` (or a freeze over before
+    ``start``), an added event outside ``start..end``. Otherwise it would run silently as
+    the baseline.
+
+    The exception is a window cut later than the input was written: an input inherited
+    from a parent file whose window a child file (or ``--set end=...``) shortened, so that
+    ``--set end=2021-12-31`` still cuts ``history.toml`` short and its 2023 shocks simply do
+    not happen. The error is raised when the input was set by the same layer as the window
+    bound or a later one (parent file < the loaded file < ``--set``).
+    """
+    start, end = date.fromisoformat(clean["start"]), date.fromisoformat(clean["end"])
+
+    def rank(source: str) -> int:
+        return 2 if source.startswith("--set") else 1 if source == file else 0
+
+    def check(field: str, table: tuple[str, ...], day: str | None, bound: str,
+              what: str) -> None:
+        if day is None:
+            return
+        d = date.fromisoformat(day)
+        outside = d > end if bound == "end" else d < start
+        if not outside:
+            return
+        source = _origin(origins, ".".join(table), file)
+        setter = origins.get((bound,))     # None: the default window, set by nobody
+        if setter is not None and rank(source) < rank(setter):
+            return
+        raise InputError(source, field, f"{d} is outside the scenario's window "
+                                        f"{start}..{end}; {what}")
+
+    for i, period in enumerate(clean["us"].get("periods") or []):
+        check(f"us.periods[{i}].start", ("us", "periods"), period["start"], "end",
+              "a rule period starting after the end is never in force")
+    for i, shock in enumerate(clean.get("shocks") or []):
+        check(f"shocks[{i}].date", ("shocks",), shock["date"], "end",
+              "a shock after the end never happens")
+        check(f"shocks[{i}].end", ("shocks",), shock.get("end"), "start",
+              "a freeze over before the start never happens")
+    for i, event in enumerate((clean.get("replay") or {}).get("add") or []):
+        for bound in ("start", "end"):
+            check(f"replay.add[{i}].date", ("replay", "add"), event["date"], bound,
+                  "an added event outside the window never happens")
 
 
 def _params(clean: dict) -> ModelParams:

@@ -22,6 +22,7 @@ before anything else with the keys it allows. A validation error is then turned 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import numbers
 import re
@@ -75,6 +76,14 @@ def show(value: Any) -> str:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return str(value)
+
+
+def did_you_mean(key: Any, allowed: Any) -> str:
+    """``"did you mean 'fear_weight'? "`` for a misspelt ``key`` close to one of ``allowed``
+    (difflib), else ``""``: put before the list of allowed keys, so that the likely fix is
+    read first."""
+    close = difflib.get_close_matches(str(key), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _fmt(x: float | None) -> str:
@@ -134,7 +143,7 @@ def _day(value: Any) -> date:
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            pass
+            raise fail(f"{value.strip()} is not a date (YYYY-MM-DD)") from None
     if not isinstance(value, date):
         raise fail(f"expected a date (YYYY-MM-DD), got {show(value)}")
     if not DATE_MIN <= value <= DATE_MAX:
@@ -170,7 +179,8 @@ def Choice(allowed: tuple[str, ...], what: str = "value") -> Any:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value not in allowed:
             shown = ", ".join(repr(a) if not a else a for a in allowed)
-            raise fail(f"unknown {what} {show(value)}; known: {shown}")
+            raise fail(f"unknown {what} {show(value)}; {did_you_mean(value, allowed)}"
+                       f"known: {shown}")
         return value
     return Annotated[Literal[allowed], BeforeValidator(check)]
 
@@ -180,7 +190,7 @@ def _rule_name(value: Any) -> str:
     if not isinstance(value, str):
         raise fail(f"expected a rule name (string), got {show(value)}; known rules: {known}")
     if value not in REGISTRY:
-        raise fail(f"unknown rule {value!r}; known rules: {known}")
+        raise fail(f"unknown rule {value!r}; {did_you_mean(value, REGISTRY)}known rules: {known}")
     return value
 
 
@@ -225,7 +235,8 @@ class Table(BaseModel):
 
     @classmethod
     def unknown(cls, key: str, value: Any) -> str:
-        return f"unknown key; allowed: {', '.join(cls.model_fields)}"
+        return (f"unknown key; {did_you_mean(key, cls.model_fields)}"
+                f"allowed: {', '.join(cls.model_fields)}")
 
 
 def _declared(cls: type) -> dict[str, dataclasses.Field]:
@@ -275,8 +286,10 @@ def _keyed(name: str, what: str, tables: dict[str, type[Table]], doc: str,
         @classmethod
         def unknown(cls, key: str, value: Any) -> str:
             if isinstance(value, dict) or not extra:
-                return f"unknown {what} {key!r}; known: {', '.join(tables)}"
-            return f"unknown key; allowed: {', '.join(extra)}, or {others}: {', '.join(tables)}"
+                return (f"unknown {what} {key!r}; {did_you_mean(key, tables)}"
+                        f"known: {', '.join(tables)}")
+            return (f"unknown key; {did_you_mean(key, [*(extra or {}), *tables])}"
+                    f"allowed: {', '.join(extra)}, or {others}: {', '.join(tables)}")
     fields = dict(extra or {})
     fields.update({key: (Optional[model], None) for key, model in tables.items()})
     return create_model(name, __base__=Keyed, __doc__=doc, **fields)
@@ -291,7 +304,10 @@ def unknown_rule_key(key: str, allowed: str, rule: str) -> str:
     params = ", ".join(REGISTRY[rule].parameters) or "none"
     owners = [name for name, cls in sorted(REGISTRY.items()) if key in cls.parameters]
     hint = f" ({key!r} is a parameter of {', '.join(owners)})" if owners else ""
-    return f"unknown key; allowed: {allowed}, and the parameters of rule {rule!r}: {params}{hint}"
+    guess = "" if owners else did_you_mean(
+        key, [*allowed.split(", "), *REGISTRY[rule].parameters])
+    return (f"unknown key; {guess}allowed: {allowed}, and the parameters of rule {rule!r}: "
+            f"{params}{hint}")
 
 
 US_FIELDS: tuple[str, ...] = (*_declared(P.USParams), "periods")
@@ -370,13 +386,13 @@ def _check_shock(data: Any) -> Any:
         raise fail(f"required; one of {', '.join(P.SHOCK_KINDS)}", at="kind")
     kind = data["kind"]
     if not isinstance(kind, str) or kind not in P.SHOCK_KINDS:
-        raise fail(f"unknown shock kind {show(kind)}; known: {', '.join(P.SHOCK_KINDS)}",
-                   at="kind")
+        raise fail(f"unknown shock kind {show(kind)}; {did_you_mean(kind, P.SHOCK_KINDS)}"
+                   f"known: {', '.join(P.SHOCK_KINDS)}", at="kind")
     allowed = P.SHOCK_FIELDS[kind]
     for key in data:
         if key not in allowed:
-            raise fail(f"unknown key for a {kind!r} shock; allowed: {', '.join(allowed)}",
-                       at=key)
+            raise fail(f"unknown key for a {kind!r} shock; {did_you_mean(key, allowed)}"
+                       f"allowed: {', '.join(allowed)}", at=key)
     for key in P.SHOCK_REQUIRED:
         if key not in data:
             raise fail(f"required; a shock has {', '.join(P.SHOCK_REQUIRED)}", at=key)
@@ -459,7 +475,8 @@ class AddedEvent(Table):
 
     @classmethod
     def unknown(cls, key: str, value: Any) -> str:
-        return f"unknown key; an added event has {', '.join(REPLAY_ADD_KEYS)}"
+        return (f"unknown key; {did_you_mean(key, REPLAY_ADD_KEYS)}"
+                f"an added event has {', '.join(REPLAY_ADD_KEYS)}")
 
     @model_validator(mode="before")
     @classmethod

@@ -14,7 +14,8 @@ KEY_METRICS = ("attacks", "lethal_attacks", "us_killed", "strike_rounds", "leade
 
 
 def add_arguments(p) -> None:
-    p.add_argument("scenario", help="scenario TOML file (e.g. scenarios/history.toml)")
+    p.add_argument("scenario", help="scenario TOML file, or the name of one in the library "
+                                    "(e.g. history; `escalation scenarios` lists them)")
     p.add_argument("--replicates", type=int, default=100, help="ensemble size (default 100)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--engine", choices=("batch", "mesa"), default="batch",
@@ -30,6 +31,8 @@ def add_arguments(p) -> None:
                         "date: means over the replicates), none; auto (default): full up to "
                         "100 replicates, else summary")
     p.add_argument("--no-figure", action="store_true", help="skip timeline.png")
+    p.add_argument("--force", action="store_true",
+                   help="replace a result folder that already holds results")
 
 
 def summary_table(summary) -> str:
@@ -54,10 +57,14 @@ def main(args) -> int:
     if args.posterior and not Path(args.posterior).is_dir():
         raise InputError(args.posterior, "--posterior", "no such calibration folder")
     scenario = load_scenario(args.scenario, args.set or None, record=documented())
+    out = Path(args.out or Path("results") / scenario.name)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        # Checked before the simulation: a 100-replicate result is not silently replaced.
+        raise InputError(str(out), "--out", "already holds results; pass --force to replace "
+                                            "them or choose another --out")
     result = run(scenario, replicates=args.replicates, engine=args.engine, seed=args.seed,
                  progress=True, posterior=Draws(args.posterior) if args.posterior else None,
                  daily=args.daily)
-    out = Path(args.out or Path("results") / scenario.name)
     command = "escalation " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("escalation") \
         else None
     command = command or (f"escalation run {args.scenario} --replicates {args.replicates} "

@@ -10,7 +10,8 @@ from sim.errors import InputError
 
 def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SWEEP.toml",
-                   help="sweep spec (e.g. scenarios/sweeps/red_line_size.toml)")
+                   help="sweep spec file, or the name of one in the library (e.g. "
+                        "red_line_size; `escalation scenarios` lists them)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local worker processes (default: all cores; 1 runs in this process)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -28,12 +29,13 @@ def add_arguments(p) -> None:
 
 def main(args) -> int:
     from calibration import documented
+    from sim.scenario import scenario_path
     from sim.sweep import load_spec, run_sweep
 
     if args.workers is not None and args.scheduler:
         raise InputError(None, "--workers", "not with --scheduler: the Dask cluster's workers "
                                             "run the chunks")
-    spec = load_spec(args.spec, record=documented())
+    spec = load_spec(scenario_path(args.spec, "sweep"), record=documented())
     command = " ".join(["escalation sweep", args.spec]
                        + [f"{flag} {value}" for flag, value in (
                            ("--workers", args.workers), ("--scheduler", args.scheduler),

@@ -71,6 +71,35 @@ ACT_STYLES: dict[str, tuple[str, str]] = {
 
 EPISODE_FILL = ("#e6e6e6", "#f3f3f3")
 
+#: The escalation ladder's rungs as an axis reads them (DESIGN.md; sim.events.RUNG_LABELS).
+#: Rungs 8 (strike on Iranian territory) and 9 (open war) are shown only when reached.
+RUNG_TICKS: dict[int, str] = {
+    0: "0 none",
+    1: "1 verbal",
+    2: "2 non-damaging attack or storming",
+    3: "3 damaging or wounding attack",
+    4: "4 lethal attack",
+    5: "5 U.S. strike on facilities",
+    6: "6 strike killing leaders",
+    7: "7 state-on-state attack",
+    8: "8 strike on Iranian territory",
+    9: "9 open war",
+}
+
+#: How a documented tally's count is drawn, by its ``bound``: (marker, legend words).
+TALLY_BOUNDS: dict[str, tuple[str, str]] = {
+    "exact": ("o", "count as documented"),
+    "about": ("D", "about (approximate count)"),
+    "at_least": ("^", "at least (a lower bound)"),
+}
+
+
+def rung_axis(ax: Axes, highest: float = 7) -> None:
+    """Rungs 0-7 with their names on the y axis (8 and 9 too when ``highest`` reaches them)."""
+    top = int(max(7, min(9, highest)))
+    ax.set_yticks(range(0, top + 1), [RUNG_TICKS[r] for r in range(0, top + 1)], fontsize=8)
+    ax.set_ylim(-0.3, top + 0.3)
+
 
 def format_date_axis(ax: Axes, start=WINDOW[0], end=WINDOW[1], labels: bool = True) -> None:
     """Years as major ticks, quarters as minor ticks, over the given window."""
@@ -179,7 +208,8 @@ def episode_bands(ax: Axes, episodes: pd.DataFrame | None, label: bool = True,
     return texts
 
 
-def episode_key(fig, episodes: pd.DataFrame | None, ncol: int = 3, fontsize: float = 8):
+def episode_key(fig, episodes: pd.DataFrame | None, ncol: int = 3, fontsize: float = 8,
+                title: str = "Episodes (shaded, numbered above panel a)"):
     """The meaning of :func:`episode_bands`' numbers, as a legend under the figure.
 
     Needs a figure with ``layout="constrained"`` so the key gets its own space.
@@ -191,7 +221,7 @@ def episode_key(fig, episodes: pd.DataFrame | None, ncol: int = 3, fontsize: flo
               for i, e in enumerate(eps.itertuples())]
     handles = [Patch(color=EPISODE_FILL[i % 2], ec="#c8c8c8") for i in range(len(eps))]
     return fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=fontsize,
-                      frameon=False, title="Episodes (shaded, numbered above panel a)",
+                      frameon=False, title=title,
                       title_fontsize=fontsize + 1, handlelength=1.2, columnspacing=1.5)
 
 

@@ -84,3 +84,26 @@ def test_compare_writes_table_and_figure(small_scenario, write_scenario, tmp_pat
     assert row["mean"] == 0 and row["diff_mean"] < 0 and row["diff_q95"] < 0
     assert (out / "compare.png").stat().st_size > 10_000
     assert "mean difference" in capsys.readouterr().out
+
+
+def test_run_refuses_to_replace_results_without_force(small_scenario, tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", str(small_scenario), "--replicates", "4", "--no-figure",
+                 "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert main(["run", str(small_scenario), "--replicates", "2", "--no-figure",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--force" in err and str(out) in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert main(["run", str(small_scenario), "--replicates", "2", "--no-figure",
+                 "--out", str(out), "--force"]) == 0
+    assert len(pd.read_csv(out / "summary.csv")) == 2
+
+
+def test_run_into_an_empty_folder_needs_no_force(small_scenario, tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert main(["run", str(small_scenario), "--replicates", "2", "--no-figure",
+                 "--out", str(out)]) == 0

@@ -337,22 +337,25 @@ BAD_FILES = [
     # (id, text appended to GOOD, field, fragments of the message)
     ("unknown top-level key", "colour = 1\n", "colour", ["unknown key; allowed:", "seed"]),
     ("unknown key in us", "[us]\nrule = \"threshold\"\nlevl = 3\n", "us.levl",
-     ["unknown key; allowed:", "troops_iraq", "rule 'threshold': level, size"]),
+     ["unknown key; did you mean 'level'? allowed:", "troops_iraq",
+      "rule 'threshold': level, size"]),
     ("other rule's parameter", "[us]\nrule = \"threshold\"\ndeaths = 3\n", "us.deaths",
      ["a parameter of red_line"]),
     ("unknown faction", "[militias.kataib_hezbolah]\nfighters = 3\n",
-     "militias.kataib_hezbolah", ["unknown faction 'kataib_hezbolah'", "kataib_hezbollah"]),
+     "militias.kataib_hezbolah", ["unknown faction 'kataib_hezbolah'; did you mean "
+                                  "'kataib_hezbollah'?", "harakat_al_nujaba"]),
     ("unknown militia key", "[militias]\nfeer_weight = 3\n", "militias.feer_weight",
-     ["unknown key; allowed:", "fear_weight"]),
+     ["unknown key; did you mean 'fear_weight'? allowed:", "fear_weight"]),
     ("unknown faction field", "[militias.kataib_hezbollah]\nfighter = 3\n",
-     "militias.kataib_hezbollah.fighter", ["unknown key; allowed:", "fighters"]),
+     "militias.kataib_hezbollah.fighter", ["unknown key; did you mean 'fighters'? allowed:",
+                                           "fighters"]),
     ("unknown weapon", "[weapons.laser]\nwounded_mean = 1\n", "weapons.laser",
      ["unknown weapon 'laser'", "rocket"]),
     ("unknown site", "[sites.mars]\ntroops = 1\n", "sites.mars", ["unknown site 'mars'"]),
     ("bad site country", "[sites.al_asad]\ncountry = \"iran\"\n", "sites.al_asad.country",
      ["iraq, syria, jordan"]),
     ("unknown rule", "[us]\nrule = \"red-line\"\n", "us.rule",
-     ["unknown rule 'red-line'; known rules:", "red_line"]),
+     ["unknown rule 'red-line'; did you mean 'red_line'? known rules:", "threshold"]),
     ("rule not a string", "[us]\nrule = 3\n", "us.rule", ["expected a rule name"]),
     ("probability above 1", "[iraq]\ncondemn_probability = 1.5\n",
      "iraq.condemn_probability", ["1.5 is outside [0, 1]"]),
@@ -370,7 +373,7 @@ BAD_FILES = [
     ("table expected", "iraq = 3\n", "iraq", ["expected a table"]),
     ("end before start", "", "end", ["end 2019-01-01 is before start 2019-10-01"]),
     ("start outside dates", "", "start", ["2018-01-01 is outside 2019-01-01..2030-12-31"]),
-    ("bad date", "", "start", ["expected a date (YYYY-MM-DD), got '2019-13-01'"]),
+    ("bad date", "", "start", ["2019-13-01 is not a date (YYYY-MM-DD)"]),
     ("datetime", "", "start", ["without a time"]),
     ("seed not whole", "seed = 1.5\n", "seed", ["expected a whole number"]),
     ("negative seed", "seed = -1\n", "seed", ["outside [0, "]),
@@ -380,6 +383,11 @@ BAD_FILES = [
      "[[shocks]]\ndate = 2023-10-07\nkind = \"regional_war\"\nsize = 1\n"
      "[[shocks]]\ndate = 2023-10-07\nkind = \"war\"\nsize = 1\n",
      "shocks[2].kind", ["unknown shock kind 'war'", "regional_war, freeze, iraq_government"]),
+    ("misspelt top-level key", "seed = 3\nstrt = 1\n", "strt",
+     ["unknown key; did you mean 'start'? allowed:"]),
+    ("misspelt shock key", "[[shocks]]\ndate = 2023-10-07\nkind = \"regional_war\"\n"
+     "size = 1\nhalf_life = 30\n", "shocks[0].half_life",
+     ["did you mean 'half_life_days'? allowed: date, kind, size, half_life_days"]),
     ("shock missing size", "[[shocks]]\ndate = 2023-10-07\nkind = \"freeze\"\n",
      "shocks[0].size", ["required"]),
     ("shock end on a war", "[[shocks]]\ndate = 2023-10-07\nkind = \"regional_war\"\nsize = 1\n"
@@ -415,6 +423,34 @@ _STARTS = {"end before start": ("2019-10-01", "2019-01-01"),
            "start outside dates": ("2018-01-01", "2024-12-31"),
            "bad date": ('"2019-13-01"', "2024-12-31"),
            "datetime": ("2019-10-01T12:00:00", "2024-12-31")}
+
+
+#: Bad files a JSON Schema cannot see (no TOML parse; dates compared with the window): the
+#: loader's own checks, in the same one-line form.
+BEYOND_THE_SCHEMA = [
+    ("bad TOML date", "[[shocks]]\ndate = 2023-10-07\nkind = \"freeze\"\nsize = 1\n"
+     "[[shocks]]\ndate = 2023-13-01\nkind = \"freeze\"\nsize = 1\n", "shocks[1].date",
+     ["2023-13-01 is not a date (YYYY-MM-DD)"]),
+    ("shock after the end", "[[shocks]]\ndate = 2025-10-07\nkind = \"regional_war\"\n"
+     "size = 1\n", "shocks[0].date",
+     ["2025-10-07 is outside the scenario's window 2019-10-01..2024-12-31", "never happens"]),
+    ("freeze over before the start", "[[shocks]]\ndate = 2019-02-01\nkind = \"freeze\"\n"
+     "size = 1\nend = 2019-03-01\n", "shocks[0].end",
+     ["2019-03-01 is outside the scenario's window 2019-10-01..2024-12-31"]),
+    ("period after the end", "[[us.periods]]\nstart = 2025-03-01\nrule = \"restraint\"\n",
+     "us.periods[0].start",
+     ["2025-03-01 is outside the scenario's window 2019-10-01..2024-12-31", "never in force"]),
+    ("added event before the start", "[[replay.add]]\ndate = 2019-06-01\nactor_kind = \"us\"\n"
+     "action = \"exit\"\n", "replay.add[0].date",
+     ["2019-06-01 is outside the scenario's window 2019-10-01..2024-12-31"]),
+]
+
+
+@pytest.mark.parametrize("case, extra, field, fragments", BEYOND_THE_SCHEMA,
+                         ids=[c[0] for c in BEYOND_THE_SCHEMA])
+def test_bad_dates_name_file_field_and_window(tmp_path, case, extra, field, fragments):
+    path = write(tmp_path / "bad.toml", GOOD + extra)
+    assert_input_error(raises(load_scenario, path), str(path), field, *fragments)
 
 
 @pytest.mark.parametrize("case, extra, field, fragments", BAD_FILES, ids=[c[0] for c in BAD_FILES])
@@ -609,3 +645,26 @@ def test_resolved_holds_plain_values_only():
     assert all(isinstance(x, (str, int, float, bool)) for x in leaves(sc.resolved))
     assert json.loads(json.dumps(sc.resolved)) == sc.resolved
     assert sc.resolved["replay"]["add"][0]["date"] == "2020-06-01"
+
+
+# --- Dated inputs outside the window ----------------------------------------------------------
+
+def test_input_outside_an_inherited_window_is_an_error(tmp_path):
+    """A child that adds a rule period after the window it inherits would run as the baseline:
+    the error names the child, the field and the window."""
+    child = write(tmp_path / "late.toml", f'extends = "{HISTORY}"\n'
+                  '[[us.periods]]\nstart = 2025-03-01\nrule = "restraint"\n')
+    err = raises(load_scenario, child)
+    assert_input_error(err, str(child), "us.periods[0].start",
+                       "outside the scenario's window 2019-10-01..2024-12-31")
+    err = raises(load_scenario, HISTORY, ['shocks=[{date=2025-01-05, kind="freeze", size=1}]'])
+    assert err.file.startswith("--set shocks=") and err.field == "shocks[0].date"
+
+
+def test_a_window_cut_later_drops_inherited_inputs_silently(tmp_path):
+    """--set end=... (or a child's end) cuts history.toml short; its 2023 shocks then simply
+    do not happen, as documented."""
+    short = load_scenario(HISTORY, ["end=2020-03-31"])
+    assert short.end == pd.Timestamp("2020-03-31") and short.params.shocks
+    child = write(tmp_path / "short.toml", f'extends = "{HISTORY}"\nend = 2021-12-31\n')
+    assert load_scenario(child).end == pd.Timestamp("2021-12-31")
