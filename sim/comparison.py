@@ -25,6 +25,8 @@ from sim.outcomes import LABELS, OUTCOMES
 
 #: The interval of the paired differences: 90% (5% and 95% bootstrap quantiles).
 LEVEL = 0.90
+#: Outcomes whose relative difference means nothing (a rung is a rank, not an amount).
+NO_PERCENT = {"highest_rung"}
 STAT_WORD = {"median": "median", "share": "share", "date": "median date"}
 
 
@@ -61,7 +63,9 @@ def comparison_table(summaries: dict[str, pd.DataFrame], metrics: list[str] | No
     ``diff`` (median of the paired differences from the reference, or their mean for a
     share), ``diff_lo``/``diff_hi`` (its 90% bootstrap interval), ``diff_pct`` with
     ``diff_pct_lo``/``diff_pct_hi`` (the same relative to the reference's statistic, when
-    that is not 0), ``changed_runs`` (replicates whose value differs from the reference's).
+    that is not 0), ``diff_mean`` with ``diff_mean_lo``/``diff_mean_hi`` (the mean paired
+    difference and its interval: it sees a change in a few runs that leaves the median at
+    0), ``changed_runs`` (replicates whose value differs from the reference's).
 
     Args:
         summaries: scenario name -> its run's per-replicate summary; the first is the
@@ -106,6 +110,9 @@ def comparison_table(summaries: dict[str, pd.DataFrame], metrics: list[str] | No
                 bs = _stat_rows(dd, kind)
                 row.update(diff=stat, diff_lo=np.nanquantile(bs, lo_q),
                            diff_hi=np.nanquantile(bs, hi_q))
+                means = _stat_rows(dd, "share")   # the mean difference, for every kind
+                row.update(diff_mean=float(np.nanmean(d)), diff_mean_lo=np.nanquantile(
+                    means, lo_q), diff_mean_hi=np.nanquantile(means, hi_q))
                 base = _stat(np.where(both, r, np.nan), kind)
                 if base and np.isfinite(base):
                     with np.errstate(divide="ignore", invalid="ignore"):
@@ -116,7 +123,8 @@ def comparison_table(summaries: dict[str, pd.DataFrame], metrics: list[str] | No
             rows.append(row)
     cols = ["scenario", "metric", "statistic", "value", "date", "runs", "q05", "q95", "min", "max",
             "mean", "diff",
-            "diff_lo", "diff_hi", "diff_pct", "diff_pct_lo", "diff_pct_hi", "changed_runs"]
+            "diff_lo", "diff_hi", "diff_pct", "diff_pct_lo", "diff_pct_hi", "diff_mean",
+            "diff_mean_lo", "diff_mean_hi", "changed_runs"]
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -134,9 +142,12 @@ def _stat_rows(m: np.ndarray, kind: str) -> np.ndarray:
 
 
 def _num(x: float, pct: bool = False) -> str:
-    x = round(float(x), 1) + 0.0   # no "−0.0"
-    s = f"{x:+.1f}" if pct or (abs(x) < 10 and x != round(x)) else f"{x:+.0f}"
-    s = {"-0": "+0", "-0.0": "+0.0"}.get(s, s)
+    x = round(float(x), 2) + 0.0   # no "−0.0"
+    if pct or (abs(x) < 10 and x != round(x)):
+        s = f"{x:+.2f}" if not pct and abs(x) < 1 else f"{x:+.1f}"
+    else:
+        s = f"{x:+.0f}"
+    s = {"-0": "+0", "-0.0": "+0.0", "-0.00": "+0.00"}.get(s, s)
     return s.replace("-", "\u2212") + ("%" if pct else "")
 
 
@@ -199,13 +210,17 @@ def _sentence(metric, row, refrow, t, r, ref) -> str:
     if pd.isna(row["diff"]):
         return f"{label}: no runs to compare"
     what = f"{_num(row['diff'])} ({_num(row['diff_lo'])} to {_num(row['diff_hi'])})"
-    if pd.notna(row["diff_pct"]):
-        what = f"{_pct_range(row)} {label}, {what}"
-    else:
-        what = f"{what} {label}"
     unclear = row["diff_lo"] <= 0 <= row["diff_hi"]
-    s = (f"{what}{': no clear difference' if unclear else ''}; "
-         f"{int(row['changed_runs'])} of {n} runs differ")
+    if unclear:   # the median does not move: say what the mean of the paired runs does
+        k = int(row["changed_runs"])
+        mean = (f"mean difference {_num(row['diff_mean'])} ({_num(row['diff_mean_lo'])} to "
+                f"{_num(row['diff_mean_hi'])})")
+        if row["diff_mean_lo"] > 0 or row["diff_mean_hi"] < 0:
+            return f"{label}: median difference {what}, but {k} of {n} runs differ: {mean}"
+        return f"{label}: no clear difference, median {what} ({k} of {n} runs differ; {mean})"
+    what = (f"{_pct_range(row)} {label}, {what}"
+            if pd.notna(row["diff_pct"]) and metric not in NO_PERCENT else f"{what} {label}")
+    s = f"{what}; {int(row['changed_runs'])} of {n} runs differ"
     if metric == "attacks" and row["diff_hi"] < 0 and "us_left_iraq" in t.index:
         left, left0 = t.loc["us_left_iraq"], r.loc["us_left_iraq"]
         if left["value"] > left0["value"]:

@@ -72,13 +72,19 @@ def differences_figure(summaries: dict[str, pd.DataFrame], table: pd.DataFrame) 
                             fmt="D", color="black", ms=5, capsize=4, lw=2.2, zorder=3)
                 lo_all += [row["diff_lo"]]
                 hi_all += [row["diff_hi"]]
+            if kind != "share" and pd.notna(row.get("diff_mean")):
+                ax.errorbar([row["diff_mean"]], [y - 0.3],
+                            xerr=[[row["diff_mean"] - row["diff_mean_lo"]],
+                                  [row["diff_mean_hi"] - row["diff_mean"]]],
+                            fmt="o", mfc="white", color="#555555", ms=4, capsize=2, lw=1.2,
+                            zorder=3)
         ax.axvline(0, color="#888888", lw=1, ls="--")
         lo, hi = min(lo_all + [0]), max(hi_all + [0])
         pad = 0.08 * (hi - lo) if hi > lo else 0.5
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_yticks(range(len(others)), [textwrap.shorten(n, 22) for n in others[::-1]],
                       fontsize=8)
-        ax.set_ylim(-0.6, len(others) - 0.4)
+        ax.set_ylim(-0.7, len(others) - 0.4)
         stat = "mean (share)" if kind == "share" else "median"
         ax.set_title(f"{LABELS.get(metric, metric)}\n{stat} of paired differences, 90% interval",
                      fontsize=9)
@@ -90,15 +96,18 @@ def differences_figure(summaries: dict[str, pd.DataFrame], table: pd.DataFrame) 
     if constant:
         vals = table[table["metric"].isin(constant)].groupby("metric", sort=False)["min"].first()
         notes.append("the same in every run of every scenario: " + "; ".join(
-            f"{LABELS.get(m, m)} {v:g}" for m, v in vals.items()))
+            f"{LABELS.get(m, m)}: " + ((("in every run" if v else "in no run")
+                                        if OUTCOMES.get(m) == "share" else f"{v:g}"))
+            for m, v in vals.items()))
     if same:
         notes.append("no difference in any paired run: " + ", ".join(LABELS.get(m, m)
                                                                      for m in same))
     n = len(summaries[ref])
     fig.suptitle(f"Differences from {ref}, replicate by replicate ({n} paired runs: replicate "
                  "i of every scenario shares its random numbers)\ndots: one run's difference; "
-                 "diamond and bar: median (or mean) difference and its 90% bootstrap interval; "
-                 "dashed: no difference", fontsize=10)
+                 "diamond and bar: median difference (for a share: mean) and its 90% bootstrap "
+                 "interval; open circle below: mean difference; dashed: no difference",
+                 fontsize=10)
     if notes:
         fig.supxlabel("\n".join(textwrap.fill(s, 160) for s in notes), fontsize=8)
     return fig

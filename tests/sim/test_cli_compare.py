@@ -161,3 +161,12 @@ def test_words_say_when_the_exit_explains_fewer_attacks():
         in words
     row = table[(table.scenario == "answer") & (table.metric == "attacks")].iloc[0]
     assert row["statistic"] == "median" and row["diff"] == -350
+
+
+def test_words_give_the_mean_where_the_median_does_not_move():
+    # 5 of 11 paired runs lose one death, 6 are unchanged: the median difference is 0.
+    ref = pd.DataFrame({"replicate": range(11), "us_killed": [3] * 11})
+    new = pd.DataFrame({"replicate": range(11), "us_killed": [2] * 5 + [3] * 6})
+    words = "\n".join(plain_words(comparison_table({"a": ref, "b": new}, ["us_killed"])))
+    assert "U.S. killed: median difference +0 (" in words
+    assert "but 5 of 11 runs differ: mean difference −0.45 (" in words
