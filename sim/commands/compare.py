@@ -46,6 +46,9 @@ def main(args) -> int:
     from sim.run import atomic_folder, manifest, run
     from sim.scenario import load_scenario
 
+    if len(args.scenarios) < 2:
+        raise InputError(None, "scenarios", "give at least two scenario files: the first is "
+                                            "the reference the others are compared with")
     metrics = check_metrics([m.strip() for m in args.metrics.split(",") if m.strip()]
                             if args.metrics else None)
     out = Path(args.out)

@@ -119,6 +119,13 @@ def test_unknown_metric_exits_2_with_did_you_mean(small_scenario, tmp_path, caps
     assert not out.exists()
 
 
+def test_one_scenario_is_not_a_comparison(small_scenario, tmp_path, capsys):
+    assert main(["compare", str(small_scenario), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "at least two scenario files" in err
+    assert not (tmp_path / "x").exists()
+
+
 def test_set_applies_to_every_scenario(small_scenario, never, tmp_path):
     out = tmp_path / "s"
     assert main(["compare", str(small_scenario), str(never), "--replicates", "3",
