@@ -5,7 +5,7 @@ replicate's difference from the reference as a dot, with the median (or mean) di
 and its 90% bootstrap interval; the axis spans the differences, not the outcomes, so a tight
 difference is visible; outcomes that are constant, or the same in every paired run, are
 named in words instead of drawn) and :func:`timelines_figure` (``timelines.png``: cumulative
-attacks, strike rounds and deaths, the U.S. presence in Iraq, and the paired difference of
+attacks, strike rounds and deaths, the U.S. presence in Iraq and Syria, and the paired difference of
 cumulative attacks from the reference, medians with 50% bands per scenario: where histories
 part).
 
@@ -113,8 +113,9 @@ def differences_figure(summaries: dict[str, pd.DataFrame], table: pd.DataFrame) 
     return fig
 
 
-def _presence(summary: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
-    left = pd.to_datetime(summary["us_left_iraq_date"]).to_numpy()
+def _presence(summary: pd.DataFrame, dates: pd.DatetimeIndex,
+              column: str = "us_left_iraq_date") -> np.ndarray:
+    left = pd.to_datetime(summary[column]).to_numpy()
     here = np.ones((len(dates), len(summary)))
     for k, when in enumerate(left):
         if not pd.isna(when):
@@ -148,10 +149,14 @@ def timelines_figure(results: dict[str, object]) -> Figure:
         ax.set_ylabel(label)
     ax = axes[3]
     for i, name in enumerate(names):
-        if "us_left_iraq_date" in results[name].summary:
-            ax.plot(dates, 100 * _presence(results[name].summary, dates), color=_colour(i),
-                    lw=1.5)
-    ax.set_ylabel("runs with U.S. forces\nstill in Iraq (%)")
+        for column, ls, where in (("us_left_iraq_date", "-", "Iraq"),
+                                  ("us_left_syria_date", "--", "Syria")):
+            if column in results[name].summary:
+                ax.plot(dates, 100 * _presence(results[name].summary, dates, column),
+                        color=_colour(i), lw=1.5, ls=ls,
+                        label=f"in {where}" if i == 0 else None)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_ylabel("runs with U.S. forces\nstill there (%)")
     ax.set_ylim(-3, 103)
     ax = axes[4]
     ref = series[names[0]]["attacks"]
