@@ -118,6 +118,9 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
     table = (daily_frame(whole) if daily == "full" else
              daily_summary_frame(whole) if daily == "summary" else pd.DataFrame())
     summary = summary_frame(whole)
+    if events is not None:   # exits, presence-days, attacks per presence-day (sim.outcomes)
+        from sim.outcomes import with_presence
+        summary = with_presence(summary, events, scenario.start, scenario.end)
     t2 = time.perf_counter()
     return RunResult(scenario, engine, seed, replicates, events, table, summary,
                      {"simulate_s": round(t1 - t0, 3), "tables_s": round(t2 - t1, 3)},

@@ -15,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from sim.commands import refuse_to_replace
 from sim.errors import InputError
 
 DEFAULT_OUT = Path("results") / "backtest"
@@ -94,9 +95,7 @@ def main(args) -> int:
     scenario = load_scenario(args.scenario)
     origins, horizons, without = _check(args, scenario)
     out = Path(args.out or DEFAULT_OUT)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        raise InputError(str(out), "--out", "already holds results; pass --force to replace "
-                                            "them or choose another --out")
+    refuse_to_replace(out, args.force)
     record = load_record(args.record)
     tallies = load_tallies()
     command = ("escalation " + " ".join(sys.argv[1:]) if sys.argv and

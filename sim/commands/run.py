@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.commands import refuse_to_replace
 from sim.errors import InputError
 
 KEY_METRICS = ("attacks", "lethal_attacks", "us_killed", "strike_rounds", "leader_strikes",
@@ -58,10 +59,7 @@ def main(args) -> int:
         raise InputError(args.posterior, "--posterior", "no such calibration folder")
     scenario = load_scenario(args.scenario, args.set or None, record=documented())
     out = Path(args.out or Path("results") / scenario.name)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        # Checked before the simulation: a 100-replicate result is not silently replaced.
-        raise InputError(str(out), "--out", "already holds results; pass --force to replace "
-                                            "them or choose another --out")
+    refuse_to_replace(out, args.force)
     result = run(scenario, replicates=args.replicates, engine=args.engine, seed=args.seed,
                  progress=True, posterior=Draws(args.posterior) if args.posterior else None,
                  daily=args.daily)

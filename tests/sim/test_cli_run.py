@@ -1,4 +1,4 @@
-"""``escalation run`` and ``compare`` as a user meets them: files, manifest, exit codes."""
+"""``escalation run`` as a user meets it: files, manifest, exit codes (compare: test_cli_compare)."""
 
 import json
 
@@ -66,24 +66,6 @@ def test_unknown_rule_via_set_exits_2(small_scenario, capsys):
     assert main(["run", str(small_scenario), "--set", "us.rule=red-line"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "us.rule" in err and "red_line" in err
-
-
-def test_compare_writes_table_and_figure(small_scenario, write_scenario, tmp_path, capsys):
-    never = write_scenario(f"""
-        name = "never"
-        description = "never strike"
-        extends = "{small_scenario.name}"
-        [us]
-        rule = "restraint"
-    """, "never.toml")
-    out = tmp_path / "cmp"
-    assert main(["compare", str(small_scenario), str(never), "--replicates", "8",
-                 "--out", str(out)]) == 0
-    table = pd.read_csv(out / "comparison.csv")
-    row = table[(table.scenario == "never") & (table.metric == "strike_rounds")].iloc[0]
-    assert row["mean"] == 0 and row["diff_mean"] < 0 and row["diff_q95"] < 0
-    assert (out / "compare.png").stat().st_size > 10_000
-    assert "mean difference" in capsys.readouterr().out
 
 
 def test_run_refuses_to_replace_results_without_force(small_scenario, tmp_path, capsys):
