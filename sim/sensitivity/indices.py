@@ -170,8 +170,13 @@ def grid_effects(data: SweepData, stats: pd.DataFrame) -> pd.DataFrame:
             per_rep = runs.groupby([name, "replicate"])[m].mean().unstack(name)
             d = (per_rep[hi_v] - per_rep[lo_v]).dropna()
             se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+            pooled = runs.groupby(name)[m].agg(["sum", "count"])
             rows.append(dict(metric=m, parameter=name, eta2=between / total if total > 0
                              else np.nan, range=float(marg.max() - marg.min()),
+                             min_k=float(pooled.loc[lo_v, "sum"]),
+                             min_n=int(pooled.loc[lo_v, "count"]),
+                             max_k=float(pooled.loc[hi_v, "sum"]),
+                             max_n=int(pooled.loc[hi_v, "count"]),
                              min_mean=float(marg.min()), at_min=lo_v,
                              max_mean=float(marg.max()), at_max=hi_v,
                              diff=float(d.mean()) if len(d) else float("nan"), diff_se=se,

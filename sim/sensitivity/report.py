@@ -131,11 +131,13 @@ def _report_sample(data: SweepData, t: pd.DataFrame) -> str:
 
 def _report_grid(data: SweepData, stats: pd.DataFrame, t: pd.DataFrame) -> str:
     lines = ["## Main effects over the grid", "",
-             "For each parameter: the mean of the metric at its lowest- and highest-scoring "
-             "value (averaged over the other parameters and the replicates), their difference "
-             "+- 2 standard errors (paired replicate by replicate: common random numbers), and "
-             "eta^2, the share of the variance between design points its main effect "
-             "explains.", ""]
+             "For each parameter: the metric at its lowest- and highest-scoring value "
+             "(pooled over the other parameters and the replicates; a share as 'k of n' with "
+             "its 95% Wilson interval), their difference with its 95% interval (paired "
+             "replicate by replicate: common random numbers), and eta^2, the share of the "
+             "variance between design points its main effect explains. An effect whose "
+             "interval holds 0 is noise: it gets no 'largest effect' sentence and no eta^2.",
+             ""]
     for m, g in t.groupby("metric", sort=False):
         g = g.sort_values("eta2", ascending=False)
         means = stats[f"{m}:mean"]
@@ -144,28 +146,64 @@ def _report_grid(data: SweepData, stats: pd.DataFrame, t: pd.DataFrame) -> str:
             lines += [f"{_num(means.iloc[0])} at every design point: no parameter moves it "
                       "within this grid.", ""]
             continue
-        top = g.iloc[0]
+        real = g[[_real(r) for _, r in g.iterrows()]]
         sd = float(np.sqrt((stats[f"{m}:sd"] ** 2).mean()))
-        lines.append(f"Most influential: `{top.parameter}`: from {_num(top.min_mean)} (at "
-                     f"{_fmtv(top.at_min)}) to {_num(top.max_mean)} (at {_fmtv(top.at_max)}), "
-                     f"difference {_num(top['diff'])} +- {_num(2 * top.diff_se)}"
-                     f"{'' if _real(top) else ', within replicate noise'}; eta^2 = "
-                     f"{top.eta2:.2f}. Spread of one point's replicates: sd {_num(sd)}.")
-        if not any(_real(r) for _, r in g.iterrows()):
-            lines.append("No main effect stands out of the replicate noise; more replicates "
+        if len(real):
+            top = real.iloc[0]
+            lines.append(f"Largest effect: `{top.parameter}`: from {_at(m, top, 'min')} to "
+                         f"{_at(m, top, 'max')}, difference {_diff(top)}; eta^2 = "
+                         f"{top.eta2:.2f}. Spread of one point's replicates: sd {_num(sd)}.")
+            others = [f"`{r.parameter}`" for _, r in real.iloc[1:].iterrows()]
+            if others:
+                lines.append("Also beyond the noise: " + ", ".join(others) + ".")
+            if len(g) > 1 and 1 - g.eta2.sum() > 0.1:
+                lines.append(f"Interactions (or noise) explain {1 - g.eta2.sum():.0%} of the "
+                             "variance between points: see the interaction plots.")
+        else:
+            lines.append("No main effect stands out of the replicate noise (every difference's "
+                         f"interval holds 0; replicates' sd {_num(sd)}); more replicates "
                          "would sharpen them.")
-        elif len(g) > 1 and 1 - g.eta2.sum() > 0.1:
-            lines.append(f"Interactions explain {1 - g.eta2.sum():.0%} of the variance between "
-                         "points (the effect of one parameter depends on the other).")
-        lines += ["", "| parameter | lowest mean (at) | highest mean (at) | difference +- 2 se "
+        lines += ["", "| parameter | lowest (at) | highest (at) | difference (95% interval) "
                       "| eta^2 |", "|---|---|---|---|---|"]
-        for r in g.itertuples():
-            real = "" if _real(r._asdict()) else " (noise)"
-            lines.append(f"| `{r.parameter}` | {_num(r.min_mean)} ({_fmtv(r.at_min)}) | "
-                         f"{_num(r.max_mean)} ({_fmtv(r.at_max)}) | {_num(r.diff)} +- "
-                         f"{_num(2 * r.diff_se)}{real} | {r.eta2:.2f} |")
+        for _, r in g.iterrows():
+            if _tie(r):
+                lines.append(f"| `{r.parameter}` | same at every value: {_at(m, r, 'min', False)}"
+                             " | same | 0 | n/a (noise) |")
+                continue
+            is_real = _real(r)
+            lines.append(f"| `{r.parameter}` | {_at(m, r, 'min')} | {_at(m, r, 'max')} | "
+                         f"{_diff(r)}{'' if is_real else ' (noise)'} | "
+                         f"{f'{r.eta2:.2f}' if is_real else 'n/a (noise)'} |")
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _tie(row) -> bool:
+    return bool(abs(row["max_mean"] - row["min_mean"]) < 1e-12)
+
+
+def _at(m: str, row, end: str, where: bool = True) -> str:
+    """The metric at the lowest- or highest-scoring value of a parameter: a share as
+    'k of n (lo-hi%)', a mean as a number; '(at value)' after it."""
+    from sim.sensitivity.data import BINARY
+    from sim.sensitivity.intervals import fmt_share, wilson
+
+    if m in BINARY and np.isfinite(row.get(f"{end}_n", np.nan)):
+        k, n = row[f"{end}_k"], row[f"{end}_n"]
+        lo, hi = wilson(k, n)
+        text = fmt_share(k, n, float(lo), float(hi))
+    else:
+        text = _num(row[f"{end}_mean"])
+    return text + (f" (at {_fmtv(row[f'at_{end}'])})" if where else "")
+
+
+def _diff(row) -> str:
+    """The paired difference and its interval, +- 2 standard errors (about 95%): the same
+    test as :func:`_real`."""
+    d, se = float(row["diff"]), float(row["diff_se"])
+    if not np.isfinite(se):
+        return _num(d)
+    return f"{_num(d)} ({_num(d - 2 * se)} to {_num(d + 2 * se)})"
 
 
 def _real(row) -> bool:

@@ -108,8 +108,13 @@ def test_grid_analysis_heatmaps_and_report(tmp_path):
     eff = res.tables["grid_effects"].set_index(["metric", "parameter"])
     assert eff.loc[("attacks", "iran.retaliation_lag_days")].eta2 < 1e-12
     assert eff.loc[("attacks", "militias.kataib_hezbollah.base_attack_rate")].eta2 > 0.99
-    assert "Most influential: `militias.kataib_hezbollah.base_attack_rate`" in res.report
+    assert "Largest effect: `militias.kataib_hezbollah.base_attack_rate`" in res.report
     assert "0 at every design point" in res.report            # no U.S. exit in 3 months
+    # the lag does nothing: a tie, no eta^2, no "lowest ... highest (at ...)"
+    row = next(r for r in res.report.splitlines()
+               if r.startswith("| `iran.retaliation_lag_days`"))
+    assert "same at every value" in row and "n/a (noise)" in row
+    assert {"interaction.png", "response_curves.png"} <= files
     means = res.tables["point_means"]
     assert len(means) == 6 and {"attacks:mean", "attacks:q05", "attacks:q95"} <= set(means)
 
