@@ -208,10 +208,13 @@ def _fig_heatmap(data: SweepData, stats: pd.DataFrame, m: str, a: str, b: str, p
     def grid(col: str) -> np.ndarray:
         return t[col].unstack(a).reindex(index=ys, columns=xs).to_numpy(float)
 
-    vals, lo, hi, n, k = grid("mean"), grid("lo"), grid("hi"), grid("n"), grid("k")
-    baseline = float(np.nanmedian(vals))
+    vals, lo, hi, n, k, sd = (grid(c) for c in ("mean", "lo", "hi", "n", "k", "sd"))
+    # the baseline: the cell whose mean is nearest the median of the cells' means
+    flat = np.where(np.isfinite(vals), vals, np.inf)
+    bi, bj = np.unravel_index(np.argmin(np.abs(flat - np.nanmedian(vals))), vals.shape)
+    baseline = float(vals[bi, bj])
     span = float(np.nanmax(np.abs(vals - baseline))) if np.isfinite(vals).any() else 0.0
-    noise = (lo <= baseline) & (baseline <= hi)
+    noise = _diff_holds_zero(m, vals, lo, hi, sd, n, (bi, bj))
     fig, ax = plt.subplots(figsize=(max(5.8, 1.3 * len(xs) + 3), max(4.4, 0.8 * len(ys) + 2.6)))
     im = ax.imshow(vals, origin="lower", aspect="auto", cmap="RdBu_r",
                    norm=CenteredNorm(vcenter=baseline, halfrange=span or 1.0))
@@ -236,15 +239,40 @@ def _fig_heatmap(data: SweepData, stats: pd.DataFrame, m: str, a: str, b: str, p
             else:
                 text = f"{v:.3g}" + ("" if small else f"\n({lo[i, j]:.3g} to {hi[i, j]:.3g})")
             ax.text(j, i, text, ha="center", va="center", fontsize=6 if small else 7.5,
-                    color="white" if abs(v - baseline) > 0.6 * (span or 1) else "black")
+                    color="white" if not noise[i, j] and abs(v - baseline) > 0.6 * (span or 1)
+                    else "black")
     over = f" (averaged over {', '.join(n for n in data.names if n not in (a, b))})" \
         if marginal else ""
+    ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, edgecolor="black", lw=2))
     ax.set_title(_title(data, f"{m}: {data.replicates} replicates per point{over}\n"
-                              f"colour: difference from the median cell ({baseline:.3g}); "
-                              "hatched grey: its 95% interval holds it (noise)"), fontsize=9)
+                              f"colour: difference from the median cell (framed, {baseline:.3g});"
+                              " hatched grey: 95% interval of the difference holds 0 (noise)"),
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _diff_holds_zero(m: str, vals, lo, hi, sd, n, base: tuple[int, int]) -> np.ndarray:
+    """Per cell: does the 95% interval of its difference from the baseline cell hold 0?
+
+    Shares: Newcombe's hybrid score interval of a difference of two proportions, built from
+    the two Wilson intervals (Newcombe 1998, Statistics in Medicine 17(8), method 10). Means:
+    Welch's interval (normal quantile). Both ignore that replicate j of every cell shares its
+    random numbers, so they are conservative: a cell shown in colour differs for sure."""
+    b = base
+    if m in BINARY:
+        d = vals - vals[b]
+        below = np.sqrt((vals - lo) ** 2 + (hi[b] - vals[b]) ** 2)
+        above = np.sqrt((hi - vals) ** 2 + (vals[b] - lo[b]) ** 2)
+        out = (d - below <= 0) & (0 <= d + above)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(sd ** 2 / n + sd[b] ** 2 / n[b])
+        d = vals - vals[b]
+        out = ~(np.abs(d) > 1.96 * np.where(np.isfinite(se), se, np.inf))
+    out[b] = True
+    return out
 
 
 def _ordered(col: pd.Series) -> list:

@@ -200,7 +200,14 @@ def _at(m: str, row, end: str, where: bool = True) -> str:
 def _diff(row) -> str:
     """The paired difference and its interval, +- 2 standard errors (about 95%): the same
     test as :func:`_real`."""
+    from sim.sensitivity.data import BINARY
+
     d, se = float(row["diff"]), float(row["diff_se"])
+    if row["metric"] in BINARY:             # shares: percentage points
+        pts = (lambda x: f"{100 * x:+.0f}" if abs(100 * x) >= 1 or x == 0 else
+               f"{100 * x:+.1f}")
+        return (f"{pts(d)} points" if not np.isfinite(se) else
+                f"{pts(d)} points ({pts(d - 2 * se)} to {pts(d + 2 * se)})")
     if not np.isfinite(se):
         return _num(d)
     return f"{_num(d)} ({_num(d - 2 * se)} to {_num(d + 2 * se)})"
