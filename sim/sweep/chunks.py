@@ -44,14 +44,21 @@ class Chunk:
 def default_chunk_size(runs: int, workers: int = 1) -> int:
     """The chunk size when none is given, for ``runs`` runs on ``workers`` workers.
 
-    At most :data:`MAX_CHUNK_SIZE`; at least ``max(MIN_CHUNKS, workers)`` chunks where chunks
-    of :data:`MIN_CHUNK_SIZE` allow it; and never fewer chunks than workers while a chunk
-    keeps :data:`FLOOR_CHUNK_SIZE` runs (a 500-run sweep on 2 workers: 2 chunks of 250).
-    The size is stored with the sweep, so resuming it with other workers keeps the layout.
+    Chunks of at most :data:`MAX_CHUNK_SIZE` runs, at least ``max(MIN_CHUNKS, workers)`` of
+    them, their number a multiple of ``workers`` so that the workers finish together (10,240
+    runs on 2 workers: 6 chunks of 1,707, not 5 of 2,048, which leaves one worker idle for a
+    chunk). Where that makes chunks smaller than :data:`MIN_CHUNK_SIZE`, fewer chunks, but
+    still one per worker while a chunk keeps :data:`FLOOR_CHUNK_SIZE` runs (a 500-run sweep
+    on 2 workers: 2 chunks of 250). The size is stored with the sweep, so resuming it with
+    other workers keeps the layout.
     """
     workers = max(1, int(workers))
-    size = max(math.ceil(runs / max(MIN_CHUNKS, workers)),
-               min(MIN_CHUNK_SIZE, max(FLOOR_CHUNK_SIZE, math.ceil(runs / workers))))
+    n = max(MIN_CHUNKS, workers, math.ceil(runs / MAX_CHUNK_SIZE))
+    n = math.ceil(n / workers) * workers
+    size = math.ceil(runs / n)
+    if size < MIN_CHUNK_SIZE:
+        n = max(workers, (runs // MIN_CHUNK_SIZE) // workers * workers)
+        size = max(FLOOR_CHUNK_SIZE, math.ceil(runs / n))
     return int(max(1, min(MAX_CHUNK_SIZE, size)))
 
 

@@ -258,6 +258,9 @@ def test_default_chunk_size():
     assert default_chunk_size(1_000_000) == 2500
     assert default_chunk_size(3_000) == 750
     assert default_chunk_size(10_000, workers=8) == 1250  # a chunk for each of 8 workers
+    for runs, workers in [(10_240, 2), (5_000, 3), (1_500, 2), (100_000, 4)]:
+        n = math.ceil(runs / default_chunk_size(runs, workers))
+        assert n % workers == 0                          # the workers finish together
 
 
 def test_500_runs_on_2_workers_use_both():
