@@ -117,7 +117,7 @@ class Discovery:
         if not self.limits:
             return head + (" PRIM found no box that beats the whole space: it happens about "
                            "as often whatever the parameters.")
-        cond = "; ".join(_condition(p, lo, hi, self.ranges[p])
+        cond = " and ".join(_condition(p, lo, hi, self.ranges[p])
                          for p, (lo, hi) in self.limits.items())
         return (head + f"\nChosen box (peeling step {self.chosen}): where {cond},\n"
                 f"  it happens in {b.density:.0%} of the runs (density; {b.density / share:.1f} "
