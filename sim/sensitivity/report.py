@@ -59,13 +59,21 @@ def _report_sobol(data: SweepData, t: pd.DataFrame, s2: pd.DataFrame | None) -> 
         negl = g[g.ST + g.ST_conf < ST_MATTERS].parameter.tolist()
         lines.append(f"### {m}: {_label(m)}")
         lines.append("")
-        lines.append(f"Most influential: `{top.parameter}` (ST = {top.ST:.2f} "
-                     f"+- {top.ST_conf:.2f}, S1 = {top.S1:.2f} +- {top.S1_conf:.2f}"
-                     + (f"; more of it, {'more' if top.rho > 0 else 'less'} {m}: "
-                        f"rho = {top.rho:+.2f}"
-                        if np.isfinite(top.rho) and abs(top.rho) >= 0.1 else "") + "). "
-                     + (f"Matter: {', '.join(f'`{p}`' for p in matters)}. " if matters else "")
-                     + (f"Negligible: {', '.join(f'`{p}`' for p in negl)}." if negl else ""))
+        if not top.ST - top.ST_conf > 0:
+            lines.append(f"No parameter's total index stands out of its interval (largest: "
+                         f"`{top.parameter}`, ST = {top.ST:.2f} +- {top.ST_conf:.2f}): within "
+                         "these ranges, the parameters do not move this metric beyond the "
+                         "noise of the estimate; a larger sample would sharpen it.")
+        else:
+            lines.append(f"Most influential: `{top.parameter}` (ST = {top.ST:.2f} "
+                         f"+- {top.ST_conf:.2f}, S1 = {top.S1:.2f} +- {top.S1_conf:.2f}"
+                         + (f"; more of it, {'more' if top.rho > 0 else 'less'} {m}: "
+                            f"rho = {top.rho:+.2f}"
+                            if np.isfinite(top.rho) and abs(top.rho) >= 0.1 else "") + "). "
+                         + (f"Matter: {', '.join(f'`{p}`' for p in matters)}. "
+                            if matters else "")
+                         + (f"Negligible: {', '.join(f'`{p}`' for p in negl)}."
+                            if negl else ""))
         s1 = float(g.S1.clip(lower=0).sum())
         lines.append("")
         lines.append(f"Sum of S1 = {s1:.2f}: " + (
@@ -95,10 +103,12 @@ def _report_morris(data: SweepData, t: pd.DataFrame) -> str:
     for m, g in t.groupby("metric", sort=False):
         g = g.sort_values("mu_star", ascending=False)
         top = g.iloc[0]
-        lines += [f"### {m}: {_label(m)}", "",
-                  f"Most influential: `{top.parameter}` (mu* = {_num(top.mu_star)} "
-                  f"+- {_num(top.mu_star_conf)}, mu = {_num(top.mu)}, sigma = "
-                  f"{_num(top.sigma)}).",
+        head = (f"Most influential: `{top.parameter}` (mu* = {_num(top.mu_star)} "
+                f"+- {_num(top.mu_star_conf)}, mu = {_num(top.mu)}, sigma = "
+                f"{_num(top.sigma)})." if top.mu_star - top.mu_star_conf > 0 else
+                f"No parameter's mu* stands out of its interval (largest: `{top.parameter}`, "
+                f"mu* = {_num(top.mu_star)} +- {_num(top.mu_star_conf)}).")
+        lines += [f"### {m}: {_label(m)}", "", head,
                   "", "| parameter | mu* | mu | sigma | sigma/mu* |", "|---|---|---|---|---|"]
         for r in g.itertuples():
             ratio = r.sigma / r.mu_star if r.mu_star > 0 else float("nan")
@@ -117,8 +127,11 @@ def _report_sample(data: SweepData, t: pd.DataFrame) -> str:
         g = g.reindex(g.spearman_rho.abs().sort_values(ascending=False).index)
         top = g.iloc[0]
         lines += [f"### {m}: {_label(m)}", "",
-                  f"Strongest: `{top.parameter}` (rho = {top.spearman_rho:+.2f}, "
-                  f"p = {top.p_value:.2g}).", "",
+                  (f"Strongest: `{top.parameter}` (rho = {top.spearman_rho:+.2f}, "
+                   f"p = {top.p_value:.2g})." if top.p_value < 0.05 else
+                   f"No rank correlation stands out of the noise (strongest: "
+                   f"`{top.parameter}`, rho = {top.spearman_rho:+.2f}, p = "
+                   f"{top.p_value:.2g})."), "",
                   "| parameter | Spearman rho | p | S1 (rbd_fast) |", "|---|---|---|---|"]
         for r in g.itertuples():
             s1 = ("n/a" if not np.isfinite(r.S1_rbd_fast) else
