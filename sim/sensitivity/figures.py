@@ -1,4 +1,5 @@
-"""The figures of an analysis: indices, Morris, scatter plots, grid lines and heatmaps.
+"""The figures of an analysis: indices, Morris, scatter plots, grid lines, heatmaps, response
+curves and interaction plots.
 
 What lives here: one function per figure, each writing a PNG and returning its path. What
 does not: computing what they show (``sim.sensitivity.indices``).
