@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare", "run several scenarios and set their outcomes side by side"),
     "sweep": ("sweep", "run a parameter sweep (local processes or a Dask cluster)"),
     "analyze": ("analyze", "sensitivity indices and response surfaces of a sweep"),
+    "discover": ("discover", "scenario discovery: the parameter boxes where an outcome happens"),
     "calibrate": ("calibrate", "fit the model to the documented record (ABC-SMC)"),
     "validate": ("validate", "posterior predictive checks and out-of-sample scores"),
     "backtest": ("backtest", "rolling-origin forecasts of the record against baselines"),

@@ -5,6 +5,8 @@ The work is in ``sim.sweep``; this module parses flags and prints what was writt
 
 from __future__ import annotations
 
+import dataclasses
+
 from sim.errors import InputError
 
 
@@ -12,6 +14,9 @@ def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SWEEP.toml",
                    help="sweep spec file, or the name of one in the library (e.g. "
                         "red_line_size; `escalation scenarios` lists them)")
+    p.add_argument("--replicates", type=int, default=None, metavar="N",
+                   help="replicates per design point, instead of the spec's `replicates` "
+                        "(1 to 1000000; recorded in the manifest and the spec hash)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local worker processes (default: all cores; 1 runs in this process)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -23,7 +28,7 @@ def add_arguments(p) -> None:
                    help="finish the sweep in --out: run only the chunks still missing")
     p.add_argument("--chunk-size", type=int, default=None, metavar="N",
                    help="runs per chunk and batch-engine call (default: up to 2500, in at "
-                        "least 4 chunks)")
+                        "least 4 chunks and at least one per worker)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -35,10 +40,16 @@ def main(args) -> int:
     if args.workers is not None and args.scheduler:
         raise InputError(None, "--workers", "not with --scheduler: the Dask cluster's workers "
                                             "run the chunks")
+    if args.replicates is not None and not 1 <= args.replicates <= 1_000_000:
+        raise InputError(None, "--replicates", f"must be a whole number in [1, 1000000], got "
+                                               f"{args.replicates}")
     spec = load_spec(scenario_path(args.spec, "sweep"), record=documented())
+    if args.replicates is not None:
+        spec = dataclasses.replace(spec, replicates=args.replicates)
     command = " ".join(["escalation sweep", args.spec]
                        + [f"{flag} {value}" for flag, value in (
-                           ("--workers", args.workers), ("--scheduler", args.scheduler),
+                           ("--replicates", args.replicates), ("--workers", args.workers),
+                           ("--scheduler", args.scheduler),
                            ("--out", args.out), ("--chunk-size", args.chunk_size))
                           if value is not None]
                        + (["--resume"] if args.resume else []))

@@ -81,11 +81,23 @@ def load_sweep(sweep_dir: Path) -> SweepData:
 
 
 def point_stats(data: SweepData) -> pd.DataFrame:
-    """Per design point and metric: mean, sd, 5% and 95% over replicates, and the share of
-    runs where a day metric happened; joined to the point's parameter values."""
+    """Per design point and metric: mean, sd, 5% and 95% over replicates, the number of runs
+    ``n`` (for a day metric: the runs where the event happened) and the 95% interval of the
+    mean (``lo``, ``hi``: Wilson for a share, with ``k`` the runs where it happened; Student t
+    otherwise); joined to the point's parameter values."""
+    from sim.sensitivity.intervals import t_interval, wilson
+
     g = data.runs.groupby("point", sort=True)[data.metrics]
     parts = {"mean": g.mean(), "sd": g.std(ddof=1), "q05": g.quantile(0.05),
              "q95": g.quantile(0.95), "n": g.count()}
+    lo, hi = t_interval(parts["mean"], parts["sd"], parts["n"])
+    parts["lo"] = pd.DataFrame(lo, index=parts["mean"].index, columns=parts["mean"].columns)
+    parts["hi"] = pd.DataFrame(hi, index=parts["mean"].index, columns=parts["mean"].columns)
+    parts["k"] = g.sum()
+    for m in data.metrics:
+        if m in BINARY:
+            parts["lo"][m], parts["hi"][m] = wilson(parts["k"][m], parts["n"][m])
+    parts["k"] = parts["k"][[m for m in data.metrics if m in BINARY]]
     frame = pd.concat({k: v for k, v in parts.items()}, axis=1)
     frame.columns = [f"{m}:{stat}" for stat, m in frame.columns]
     design = data.design.set_index("point")[data.names]

@@ -1,4 +1,5 @@
-"""The figures of an analysis: indices, Morris, scatter plots, grid lines and heatmaps.
+"""The figures of an analysis: indices, Morris, scatter plots, grid lines, heatmaps, response
+curves and interaction plots.
 
 What lives here: one function per figure, each writing a PNG and returning its path. What
 does not: computing what they show (``sim.sensitivity.indices``).
@@ -58,15 +59,15 @@ def _fig_grid(data: SweepData, stats: pd.DataFrame, out: Path) -> list[Path]:
         x = s[name].to_numpy(float) if numeric else np.arange(len(s))
         for ax, m in zip(axes.flat, data.metrics):
             mean = s[f"{m}:mean"].to_numpy(float)
+            lo, hi = s[f"{m}:lo"].to_numpy(float), s[f"{m}:hi"].to_numpy(float)
             if m in BINARY:
-                half = 1.645 * np.sqrt(mean * (1 - mean) / np.maximum(s[f"{m}:n"], 1))
-                lo, hi = np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1)
-                band = "90% CI of the share"
-                ax.set_ylim(0, max(0.05, float(np.max(hi)) * 1.1))
+                band = "95% interval of the share (Wilson)"
+                ax.set_ylim(0, max(0.05, float(np.nanmax(hi)) * 1.1))
             else:
-                lo, hi = s[f"{m}:q05"], s[f"{m}:q95"]
-                band = "5-95% of replicates"
-            ax.fill_between(x, lo, hi, alpha=0.25, color="#0072B2", label=band)
+                ax.fill_between(x, s[f"{m}:q05"], s[f"{m}:q95"], alpha=0.12, color="grey",
+                                label="5-95% of replicates")
+                band = "95% interval of the mean (t)"
+            ax.fill_between(x, lo, hi, alpha=0.3, color="#0072B2", label=band)
             ax.plot(x, mean, "o-", color="#0072B2", label=f"mean of {data.replicates} "
                                                            "replicates")
             if not numeric:
@@ -86,12 +87,105 @@ def _fig_grid(data: SweepData, stats: pd.DataFrame, out: Path) -> list[Path]:
         return [path]
     pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
     for a, b in pairs[:3]:
+        suffix = "" if len(pairs) == 1 else f"_{_slug(a)}_x_{_slug(b)}"
         for m in data.metrics:
-            suffix = "" if len(pairs) == 1 else f"_{_slug(a)}_x_{_slug(b)}"
             path = out / f"heatmap_{m}{suffix}.png"
             _fig_heatmap(data, stats, m, a, b, path, marginal=len(names) > 2)
             figs.append(path)
+        figs.append(_fig_interaction(data, a, b, out / f"interaction{suffix or ''}.png"))
+    figs.append(_fig_response(data, out / "response_curves.png"))
     return figs
+
+
+def _runs_with_values(data: SweepData) -> pd.DataFrame:
+    return data.runs.join(data.design.set_index("point")[data.names], on="point")
+
+
+def _cell_stats(runs: pd.DataFrame, keys: list[str], m: str) -> pd.DataFrame:
+    """Mean, runs, and the 95% interval of the mean of ``m`` per combination of ``keys``
+    (pooled over the runs of every design point in the cell): Wilson for a share, t
+    otherwise."""
+    from sim.sensitivity.intervals import t_interval, wilson
+
+    g = runs.groupby(keys, sort=True)[m]
+    t = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count(), "k": g.sum()})
+    if m in BINARY:
+        t["lo"], t["hi"] = wilson(t["k"], t["n"])
+    else:
+        t["lo"], t["hi"] = t_interval(t["mean"], t["sd"], t["n"])
+    return t
+
+
+def _fig_response(data: SweepData, path: Path) -> Path:
+    """Response curves: each metric against each swept parameter (pooled over the others),
+    with the 95% interval of the mean (Wilson for shares)."""
+    import matplotlib.pyplot as plt
+
+    runs = _runs_with_values(data)
+    nrow, ncol = len(data.metrics), len(data.names)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    for i, m in enumerate(data.metrics):
+        for j, name in enumerate(data.names):
+            ax = axes[i, j]
+            t = _cell_stats(runs, [name], m)
+            numeric = pd.api.types.is_numeric_dtype(runs[name])
+            x = t.index.to_numpy(float) if numeric else np.arange(len(t))
+            ax.fill_between(x, t["lo"], t["hi"], color="#0072B2", alpha=0.25,
+                            label="95% interval" + (" (Wilson)" if m in BINARY else ""))
+            ax.plot(x, t["mean"], "o-", color="#0072B2", ms=3, label="mean")
+            if not numeric:
+                ax.set_xticks(x, [str(v) for v in t.index])
+            if i == nrow - 1:
+                ax.set_xlabel(_param_label(data, name), fontsize=8)
+            if j == 0:
+                ax.set_ylabel(_short(_label(m), 40), fontsize=8)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(_title(data, "response curves (each parameter, averaged over the others)"),
+                 fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _fig_interaction(data: SweepData, a: str, b: str, path: Path) -> Path:
+    """Two-way interaction plot: each metric against ``a``, one line per value of ``b``
+    (parallel lines: no interaction), with 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    runs = _runs_with_values(data)
+    ncol = min(3, len(data.metrics))
+    nrow = math.ceil(len(data.metrics) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.8 * ncol, 3.8 * nrow), squeeze=False)
+    levels = _ordered(runs[b])
+    if len(levels) > 6:           # many levels: every other one keeps the lines readable
+        levels = levels[::math.ceil(len(levels) / 6)]
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(levels)))
+    numeric = pd.api.types.is_numeric_dtype(runs[a])
+    for ax, m in zip(axes.flat, data.metrics):
+        t = _cell_stats(runs, [b, a], m)
+        for c, v in zip(colours, levels):
+            row = t.loc[v]
+            x = row.index.to_numpy(float) if numeric else np.arange(len(row))
+            ax.fill_between(x, row["lo"], row["hi"], color=c, alpha=0.15)
+            ax.plot(x, row["mean"], "o-", color=c, ms=3, label=f"{b} = {_fmtv(v)}")
+            if not numeric:
+                ax.set_xticks(x, [str(u) for u in row.index])
+        ax.set_xlabel(_param_label(data, a), fontsize=8)
+        ax.set_ylabel(_short(_label(m), 40), fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=6)
+    for ax in list(axes.flat)[len(data.metrics):]:
+        ax.axis("off")
+    fig.suptitle(_title(data, f"interaction of {a} and {b}: parallel lines mean none "
+                              "(bands: 95% intervals)"), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def _slug(name: str) -> str:
@@ -100,52 +194,86 @@ def _slug(name: str) -> str:
 
 def _fig_heatmap(data: SweepData, stats: pd.DataFrame, m: str, a: str, b: str, path: Path,
                  marginal: bool) -> None:
-    """Mean of ``m`` over (a, b) with the replicate spread written in each cell."""
+    """Mean of ``m`` over (a, b) on a diverging scale centred on the baseline, the median of
+    the cells' means; a cell whose 95% interval holds the baseline is hatched grey (its
+    difference is within the replicate noise). Cells note the count or mean and interval."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import CenteredNorm
+    from matplotlib.patches import Rectangle
 
-    g = stats.groupby([b, a], sort=False)
-    mean = g[f"{m}:mean"].mean().unstack(a)
-    ys = _ordered(stats[b])
-    xs = _ordered(stats[a])
-    mean = mean.reindex(index=ys, columns=xs)
-    if m in BINARY:
-        n = g[f"{m}:n"].sum().unstack(a).reindex(index=ys, columns=xs)
-        spread = 1.96 * np.sqrt(mean * (1 - mean) / n.clip(lower=1))
-        note = "cell: share of runs +- 95% CI"
-    else:
-        lo = g[f"{m}:q05"].mean().unstack(a).reindex(index=ys, columns=xs)
-        hi = g[f"{m}:q95"].mean().unstack(a).reindex(index=ys, columns=xs)
-        note = "cell: mean [5%-95% of replicates]"
-    fig, ax = plt.subplots(figsize=(max(5.5, 1.15 * len(xs) + 3), max(4.2, 0.75 * len(ys) + 2.4)))
-    im = ax.imshow(mean.to_numpy(float), origin="lower", aspect="auto", cmap="viridis")
+    from sim.sensitivity.intervals import fmt_share
+
+    ys, xs = _ordered(stats[b]), _ordered(stats[a])
+    t = _cell_stats(_runs_with_values(data), [b, a], m)
+
+    def grid(col: str) -> np.ndarray:
+        return t[col].unstack(a).reindex(index=ys, columns=xs).to_numpy(float)
+
+    vals, lo, hi, n, k, sd = (grid(c) for c in ("mean", "lo", "hi", "n", "k", "sd"))
+    # the baseline: the cell whose mean is nearest the median of the cells' means
+    flat = np.where(np.isfinite(vals), vals, np.inf)
+    bi, bj = np.unravel_index(np.argmin(np.abs(flat - np.nanmedian(vals))), vals.shape)
+    baseline = float(vals[bi, bj])
+    span = float(np.nanmax(np.abs(vals - baseline))) if np.isfinite(vals).any() else 0.0
+    noise = _diff_holds_zero(m, vals, lo, hi, sd, n, (bi, bj))
+    fig, ax = plt.subplots(figsize=(max(5.8, 1.3 * len(xs) + 3), max(4.4, 0.8 * len(ys) + 2.6)))
+    im = ax.imshow(vals, origin="lower", aspect="auto", cmap="RdBu_r",
+                   norm=CenteredNorm(vcenter=baseline, halfrange=span or 1.0))
     cbar = fig.colorbar(im, ax=ax)
-    cbar.set_label(("mean " if m not in BINARY else "") + _label(m), fontsize=9)
+    cbar.set_label(("mean " if m not in BINARY else "share: ") + _label(m), fontsize=9)
     ax.set_xticks(range(len(xs)), [_fmtv(v) for v in xs])
     ax.set_yticks(range(len(ys)), [_fmtv(v) for v in ys])
     ax.set_xlabel(_param_label(data, a), fontsize=9)
     ax.set_ylabel(_param_label(data, b), fontsize=9)
-    vals = mean.to_numpy(float)
-    mid = np.nanmin(vals) + 0.5 * (np.nanmax(vals) - np.nanmin(vals))
     small = len(xs) * len(ys) > 42
     for i in range(len(ys)):
         for j in range(len(xs)):
             v = vals[i, j]
             if not np.isfinite(v):
                 continue
+            if noise[i, j]:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#d9d9d9",
+                                       edgecolor="#999999", hatch="///", lw=0))
             if m in BINARY:
-                text = f"{v:.2f}" + ("" if small else f"\n+-{spread.iloc[i, j]:.2f}")
+                text = fmt_share(k[i, j], n[i, j], lo[i, j], hi[i, j])
+                text = text if small else text.replace(" (", "\n(")
             else:
-                text = f"{v:.3g}" + ("" if small else
-                                     f"\n[{lo.iloc[i, j]:.3g}-{hi.iloc[i, j]:.3g}]")
-            ax.text(j, i, text, ha="center", va="center", fontsize=7 if small else 8,
-                    color="black" if v > mid else "white")
+                text = f"{v:.3g}" + ("" if small else f"\n({lo[i, j]:.3g} to {hi[i, j]:.3g})")
+            ax.text(j, i, text, ha="center", va="center", fontsize=6 if small else 7.5,
+                    color="white" if not noise[i, j] and abs(v - baseline) > 0.6 * (span or 1)
+                    else "black")
     over = f" (averaged over {', '.join(n for n in data.names if n not in (a, b))})" \
         if marginal else ""
-    ax.set_title(_title(data, f"{m}, mean of {data.replicates} replicates{over}\n{note}"),
-                 fontsize=10)
+    ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, edgecolor="black", lw=2))
+    ax.set_title(_title(data, f"{m}: {data.replicates} replicates per point{over}\n"
+                              f"colour: difference from the median cell (framed, {baseline:.3g});"
+                              " hatched grey: 95% interval of the difference holds 0 (noise)"),
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _diff_holds_zero(m: str, vals, lo, hi, sd, n, base: tuple[int, int]) -> np.ndarray:
+    """Per cell: does the 95% interval of its difference from the baseline cell hold 0?
+
+    Shares: Newcombe's hybrid score interval of a difference of two proportions, built from
+    the two Wilson intervals (Newcombe 1998, Statistics in Medicine 17(8), method 10). Means:
+    Welch's interval (normal quantile). Both ignore that replicate j of every cell shares its
+    random numbers, so they are conservative: a cell shown in colour differs for sure."""
+    b = base
+    if m in BINARY:
+        d = vals - vals[b]
+        below = np.sqrt((vals - lo) ** 2 + (hi[b] - vals[b]) ** 2)
+        above = np.sqrt((hi - vals) ** 2 + (vals[b] - lo[b]) ** 2)
+        out = (d - below <= 0) & (0 <= d + above)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(sd ** 2 / n + sd[b] ** 2 / n[b])
+        d = vals - vals[b]
+        out = ~(np.abs(d) > 1.96 * np.where(np.isfinite(se), se, np.inf))
+    out[b] = True
+    return out
 
 
 def _ordered(col: pd.Series) -> list:

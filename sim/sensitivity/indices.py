@@ -15,10 +15,11 @@ those means smooth in the parameters; see ``sim.sweep``), then, by design:
 * ``lhs`` / ``sobol`` (space-filling samples without Saltelli's structure): Spearman rank
   correlations of each parameter with each metric, SALib ``rbd_fast`` first-order indices
   (given-data, with CIs), scatter plots with binned partial-dependence curves;
-* ``grid``: main effects (the range of each parameter's marginal means and the share of the
-  between-point variance they explain, eta^2), heatmaps of the mean over replicates for
-  two-parameter grids (cells note the spread over replicates), line plots with 90% bands of
-  the replicates for one-parameter grids.
+* ``grid``: main effects (the range of each parameter's marginal means, their paired
+  difference with its interval, and the share of the between-point variance they explain,
+  eta^2); heatmaps on a diverging scale centred on the median cell, cells within the noise
+  hatched; response curves and interaction plots with 95% intervals (Wilson for shares, t
+  for means: ``sim.sensitivity.intervals``); line plots for one-parameter grids.
 
 Metrics that are days (``*_day``) are averaged over the runs where the event happened; a
 design point where it never did leaves that metric out of Sobol/Morris indices.
@@ -170,8 +171,13 @@ def grid_effects(data: SweepData, stats: pd.DataFrame) -> pd.DataFrame:
             per_rep = runs.groupby([name, "replicate"])[m].mean().unstack(name)
             d = (per_rep[hi_v] - per_rep[lo_v]).dropna()
             se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+            pooled = runs.groupby(name)[m].agg(["sum", "count"])
             rows.append(dict(metric=m, parameter=name, eta2=between / total if total > 0
                              else np.nan, range=float(marg.max() - marg.min()),
+                             min_k=float(pooled.loc[lo_v, "sum"]),
+                             min_n=int(pooled.loc[lo_v, "count"]),
+                             max_k=float(pooled.loc[hi_v, "sum"]),
+                             max_n=int(pooled.loc[hi_v, "count"]),
                              min_mean=float(marg.min()), at_min=lo_v,
                              max_mean=float(marg.max()), at_max=hi_v,
                              diff=float(d.mean()) if len(d) else float("nan"), diff_se=se,

@@ -59,13 +59,21 @@ def _report_sobol(data: SweepData, t: pd.DataFrame, s2: pd.DataFrame | None) -> 
         negl = g[g.ST + g.ST_conf < ST_MATTERS].parameter.tolist()
         lines.append(f"### {m}: {_label(m)}")
         lines.append("")
-        lines.append(f"Most influential: `{top.parameter}` (ST = {top.ST:.2f} "
-                     f"+- {top.ST_conf:.2f}, S1 = {top.S1:.2f} +- {top.S1_conf:.2f}"
-                     + (f"; more of it, {'more' if top.rho > 0 else 'less'} {m}: "
-                        f"rho = {top.rho:+.2f}"
-                        if np.isfinite(top.rho) and abs(top.rho) >= 0.1 else "") + "). "
-                     + (f"Matter: {', '.join(f'`{p}`' for p in matters)}. " if matters else "")
-                     + (f"Negligible: {', '.join(f'`{p}`' for p in negl)}." if negl else ""))
+        if not top.ST - top.ST_conf > 0:
+            lines.append(f"No parameter's total index stands out of its interval (largest: "
+                         f"`{top.parameter}`, ST = {top.ST:.2f} +- {top.ST_conf:.2f}): within "
+                         "these ranges, the parameters do not move this metric beyond the "
+                         "noise of the estimate; a larger sample would sharpen it.")
+        else:
+            lines.append(f"Most influential: `{top.parameter}` (ST = {top.ST:.2f} "
+                         f"+- {top.ST_conf:.2f}, S1 = {top.S1:.2f} +- {top.S1_conf:.2f}"
+                         + (f"; more of it, {'more' if top.rho > 0 else 'less'} {m}: "
+                            f"rho = {top.rho:+.2f}"
+                            if np.isfinite(top.rho) and abs(top.rho) >= 0.1 else "") + "). "
+                         + (f"Matter: {', '.join(f'`{p}`' for p in matters)}. "
+                            if matters else "")
+                         + (f"Negligible: {', '.join(f'`{p}`' for p in negl)}."
+                            if negl else ""))
         s1 = float(g.S1.clip(lower=0).sum())
         lines.append("")
         lines.append(f"Sum of S1 = {s1:.2f}: " + (
@@ -95,10 +103,12 @@ def _report_morris(data: SweepData, t: pd.DataFrame) -> str:
     for m, g in t.groupby("metric", sort=False):
         g = g.sort_values("mu_star", ascending=False)
         top = g.iloc[0]
-        lines += [f"### {m}: {_label(m)}", "",
-                  f"Most influential: `{top.parameter}` (mu* = {_num(top.mu_star)} "
-                  f"+- {_num(top.mu_star_conf)}, mu = {_num(top.mu)}, sigma = "
-                  f"{_num(top.sigma)}).",
+        head = (f"Most influential: `{top.parameter}` (mu* = {_num(top.mu_star)} "
+                f"+- {_num(top.mu_star_conf)}, mu = {_num(top.mu)}, sigma = "
+                f"{_num(top.sigma)})." if top.mu_star - top.mu_star_conf > 0 else
+                f"No parameter's mu* stands out of its interval (largest: `{top.parameter}`, "
+                f"mu* = {_num(top.mu_star)} +- {_num(top.mu_star_conf)}).")
+        lines += [f"### {m}: {_label(m)}", "", head,
                   "", "| parameter | mu* | mu | sigma | sigma/mu* |", "|---|---|---|---|---|"]
         for r in g.itertuples():
             ratio = r.sigma / r.mu_star if r.mu_star > 0 else float("nan")
@@ -117,8 +127,11 @@ def _report_sample(data: SweepData, t: pd.DataFrame) -> str:
         g = g.reindex(g.spearman_rho.abs().sort_values(ascending=False).index)
         top = g.iloc[0]
         lines += [f"### {m}: {_label(m)}", "",
-                  f"Strongest: `{top.parameter}` (rho = {top.spearman_rho:+.2f}, "
-                  f"p = {top.p_value:.2g}).", "",
+                  (f"Strongest: `{top.parameter}` (rho = {top.spearman_rho:+.2f}, "
+                   f"p = {top.p_value:.2g})." if top.p_value < 0.05 else
+                   f"No rank correlation stands out of the noise (strongest: "
+                   f"`{top.parameter}`, rho = {top.spearman_rho:+.2f}, p = "
+                   f"{top.p_value:.2g})."), "",
                   "| parameter | Spearman rho | p | S1 (rbd_fast) |", "|---|---|---|---|"]
         for r in g.itertuples():
             s1 = ("n/a" if not np.isfinite(r.S1_rbd_fast) else
@@ -131,11 +144,13 @@ def _report_sample(data: SweepData, t: pd.DataFrame) -> str:
 
 def _report_grid(data: SweepData, stats: pd.DataFrame, t: pd.DataFrame) -> str:
     lines = ["## Main effects over the grid", "",
-             "For each parameter: the mean of the metric at its lowest- and highest-scoring "
-             "value (averaged over the other parameters and the replicates), their difference "
-             "+- 2 standard errors (paired replicate by replicate: common random numbers), and "
-             "eta^2, the share of the variance between design points its main effect "
-             "explains.", ""]
+             "For each parameter: the metric at its lowest- and highest-scoring value "
+             "(pooled over the other parameters and the replicates; a share as 'k of n' with "
+             "its 95% Wilson interval), their difference with its 95% interval (paired "
+             "replicate by replicate: common random numbers), and eta^2, the share of the "
+             "variance between design points its main effect explains. An effect whose "
+             "interval holds 0 is noise: it gets no 'largest effect' sentence and no eta^2.",
+             ""]
     for m, g in t.groupby("metric", sort=False):
         g = g.sort_values("eta2", ascending=False)
         means = stats[f"{m}:mean"]
@@ -144,28 +159,71 @@ def _report_grid(data: SweepData, stats: pd.DataFrame, t: pd.DataFrame) -> str:
             lines += [f"{_num(means.iloc[0])} at every design point: no parameter moves it "
                       "within this grid.", ""]
             continue
-        top = g.iloc[0]
+        real = g[[_real(r) for _, r in g.iterrows()]]
         sd = float(np.sqrt((stats[f"{m}:sd"] ** 2).mean()))
-        lines.append(f"Most influential: `{top.parameter}`: from {_num(top.min_mean)} (at "
-                     f"{_fmtv(top.at_min)}) to {_num(top.max_mean)} (at {_fmtv(top.at_max)}), "
-                     f"difference {_num(top['diff'])} +- {_num(2 * top.diff_se)}"
-                     f"{'' if _real(top) else ', within replicate noise'}; eta^2 = "
-                     f"{top.eta2:.2f}. Spread of one point's replicates: sd {_num(sd)}.")
-        if not any(_real(r) for _, r in g.iterrows()):
-            lines.append("No main effect stands out of the replicate noise; more replicates "
+        if len(real):
+            top = real.iloc[0]
+            lines.append(f"Largest effect: `{top.parameter}`: from {_at(m, top, 'min')} to "
+                         f"{_at(m, top, 'max')}, difference {_diff(top)}; eta^2 = "
+                         f"{top.eta2:.2f}. Spread of one point's replicates: sd {_num(sd)}.")
+            others = [f"`{r.parameter}`" for _, r in real.iloc[1:].iterrows()]
+            if others:
+                lines.append("Also beyond the noise: " + ", ".join(others) + ".")
+            if len(g) > 1 and 1 - g.eta2.sum() > 0.1:
+                lines.append(f"Interactions (or noise) explain {1 - g.eta2.sum():.0%} of the "
+                             "variance between points: see the interaction plots.")
+        else:
+            lines.append("No main effect stands out of the replicate noise (every difference's "
+                         f"interval holds 0; replicates' sd {_num(sd)}); more replicates "
                          "would sharpen them.")
-        elif len(g) > 1 and 1 - g.eta2.sum() > 0.1:
-            lines.append(f"Interactions explain {1 - g.eta2.sum():.0%} of the variance between "
-                         "points (the effect of one parameter depends on the other).")
-        lines += ["", "| parameter | lowest mean (at) | highest mean (at) | difference +- 2 se "
+        lines += ["", "| parameter | lowest (at) | highest (at) | difference (95% interval) "
                       "| eta^2 |", "|---|---|---|---|---|"]
-        for r in g.itertuples():
-            real = "" if _real(r._asdict()) else " (noise)"
-            lines.append(f"| `{r.parameter}` | {_num(r.min_mean)} ({_fmtv(r.at_min)}) | "
-                         f"{_num(r.max_mean)} ({_fmtv(r.at_max)}) | {_num(r.diff)} +- "
-                         f"{_num(2 * r.diff_se)}{real} | {r.eta2:.2f} |")
+        for _, r in g.iterrows():
+            if _tie(r):
+                lines.append(f"| `{r.parameter}` | same at every value: {_at(m, r, 'min', False)}"
+                             " | same | 0 | n/a (noise) |")
+                continue
+            is_real = _real(r)
+            lines.append(f"| `{r.parameter}` | {_at(m, r, 'min')} | {_at(m, r, 'max')} | "
+                         f"{_diff(r)}{'' if is_real else ' (noise)'} | "
+                         f"{f'{r.eta2:.2f}' if is_real else 'n/a (noise)'} |")
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _tie(row) -> bool:
+    return bool(abs(row["max_mean"] - row["min_mean"]) < 1e-12)
+
+
+def _at(m: str, row, end: str, where: bool = True) -> str:
+    """The metric at the lowest- or highest-scoring value of a parameter: a share as
+    'k of n (lo-hi%)', a mean as a number; '(at value)' after it."""
+    from sim.sensitivity.data import BINARY
+    from sim.sensitivity.intervals import fmt_share, wilson
+
+    if m in BINARY and np.isfinite(row.get(f"{end}_n", np.nan)):
+        k, n = row[f"{end}_k"], row[f"{end}_n"]
+        lo, hi = wilson(k, n)
+        text = fmt_share(k, n, float(lo), float(hi))
+    else:
+        text = _num(row[f"{end}_mean"])
+    return text + (f" (at {_fmtv(row[f'at_{end}'])})" if where else "")
+
+
+def _diff(row) -> str:
+    """The paired difference and its interval, +- 2 standard errors (about 95%): the same
+    test as :func:`_real`."""
+    from sim.sensitivity.data import BINARY
+
+    d, se = float(row["diff"]), float(row["diff_se"])
+    if row["metric"] in BINARY:             # shares: percentage points
+        pts = (lambda x: f"{100 * x:+.0f}" if abs(100 * x) >= 1 or x == 0 else
+               f"{100 * x:+.1f}")
+        return (f"{pts(d)} points" if not np.isfinite(se) else
+                f"{pts(d)} points ({pts(d - 2 * se)} to {pts(d + 2 * se)})")
+    if not np.isfinite(se):
+        return _num(d)
+    return f"{_num(d)} ({_num(d - 2 * se)} to {_num(d + 2 * se)})"
 
 
 def _real(row) -> bool:

@@ -154,6 +154,15 @@ def _connect(address: str):
                                               f"{err}; start one with `dask scheduler`") from None
 
 
+def _cluster_threads(client) -> int:
+    """The Dask cluster's worker threads (1 when none has joined yet): the chunk plan gives
+    each at least one chunk."""
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:       # a cluster that cannot answer yet: plan for one worker
+        return 1
+
+
 def _dask(fn, tasks: Iterator[dict], client) -> Iterator[Any]:
     """The same chunk function on a Dask cluster, at most 2 x its threads in flight; closes
     ``client`` at the end."""
@@ -221,8 +230,10 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
     out = Path(out) if out is not None else default_out(spec)
     design = make_design(spec)
     t_design = time.perf_counter()
+    total = design.points * spec.replicates
+    planned_workers = 1 if scheduler else (workers or os.cpu_count() or 1)
     state = {"spec_hash": spec.hash(), "design_hash": design.hash(),
-             "chunk_size": chunk_size or default_chunk_size(design.points * spec.replicates),
+             "chunk_size": chunk_size or default_chunk_size(total, planned_workers),
              "runs": design.points * spec.replicates, "points": design.points,
              "spec": spec.resolved()}
 
@@ -233,6 +244,8 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
     if has_content:
         state = _check_resume(out, state, chunk_size)
     client = _connect(scheduler) if scheduler else None
+    if client is not None and chunk_size is None and not has_content:
+        state["chunk_size"] = default_chunk_size(total, _cluster_threads(client))
     if not has_content:
         (out / "chunks").mkdir(parents=True, exist_ok=True)
         _write_atomic(out / "design.parquet", lambda f: _write_parquet(design.table(), f))
@@ -242,7 +255,6 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
     for stale in glob.glob(str(out / "chunks" / ".*.tmp*")):
         os.remove(stale)
     todo = [c for c in chunks if not _chunk_done(out / "chunks" / c.filename, c.runs)]
-    total = design.points * spec.replicates
     done_runs = total - sum(c.runs for c in todo)
 
     from sim.run import git_commit

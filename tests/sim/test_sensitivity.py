@@ -108,8 +108,13 @@ def test_grid_analysis_heatmaps_and_report(tmp_path):
     eff = res.tables["grid_effects"].set_index(["metric", "parameter"])
     assert eff.loc[("attacks", "iran.retaliation_lag_days")].eta2 < 1e-12
     assert eff.loc[("attacks", "militias.kataib_hezbollah.base_attack_rate")].eta2 > 0.99
-    assert "Most influential: `militias.kataib_hezbollah.base_attack_rate`" in res.report
+    assert "Largest effect: `militias.kataib_hezbollah.base_attack_rate`" in res.report
     assert "0 at every design point" in res.report            # no U.S. exit in 3 months
+    # the lag does nothing: a tie, no eta^2, no "lowest ... highest (at ...)"
+    row = next(r for r in res.report.splitlines()
+               if r.startswith("| `iran.retaliation_lag_days`"))
+    assert "same at every value" in row and "n/a (noise)" in row
+    assert {"interaction.png", "response_curves.png"} <= files
     means = res.tables["point_means"]
     assert len(means) == 6 and {"attacks:mean", "attacks:q05", "attacks:q95"} <= set(means)
 
@@ -139,3 +144,56 @@ def test_analyze_refuses_a_folder_that_is_not_a_sweep(tmp_path, capsys):
     assert cli(["analyze", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "runs.parquet" in err or "manifest.json" in err
+
+
+# --- Intervals: Wilson for shares, t for means ---------------------------------------------------
+
+def test_wilson_known_values():
+    from scipy.stats import binomtest
+
+    from sim.sensitivity.intervals import fmt_share, wilson
+
+    lo, hi = wilson(0, 20)
+    assert lo == 0 and hi == pytest.approx(0.1611, abs=1e-4)      # "0 of 20 (0-16%)"
+    assert fmt_share(0, 20, lo, hi) == "0 of 20 (0-16%)"
+    lo, hi = wilson(20, 20)
+    assert hi == 1 and lo == pytest.approx(1 - 0.1611, abs=1e-4)
+    for k, n in [(1, 20), (7, 20), (50, 100), (3, 1000)]:
+        ref = binomtest(k, n).proportion_ci(method="wilson")
+        assert wilson(k, n) == pytest.approx((ref.low, ref.high), abs=1e-12)
+    lo, hi = wilson(np.array([0, 5]), np.array([0, 10]))           # vectorised; n = 0: 0-1
+    assert (lo[0], hi[0]) == (0, 1) and lo[1] < 0.5 < hi[1]
+
+
+def test_t_interval_known_values():
+    from sim.sensitivity.intervals import fmt_mean, t_interval
+
+    lo, hi = t_interval(10.0, 2.0, 5)                  # t(0.975, 4) = 2.776
+    assert (lo, hi) == pytest.approx((10 - 2.776 * 2 / np.sqrt(5), 10 + 2.776 * 2 / np.sqrt(5)),
+                                     abs=1e-3)
+    assert np.isnan(t_interval(3.0, np.nan, 1)[0])     # one run: no interval
+    assert fmt_mean(35.0, 33.1, 36.9) == "35 (33.1 to 36.9)"
+
+
+def test_point_stats_have_intervals(tmp_path):
+    out = sweep(tmp_path, 'design = "grid"\nreplicates = 4\nmetrics = ["attacks", '
+                          '"us_left_iraq"]\n',
+                '[parameters."iraq.restraint"]\nvalues = [0.0, 1.0]\n', "iv")
+    from sim.sensitivity import load_sweep, point_stats
+    st = point_stats(load_sweep(out))
+    assert (st["us_left_iraq:k"] == 0).all() and (st["us_left_iraq:lo"] == 0).all()
+    assert st["us_left_iraq:hi"].round(3).eq(0.49).all()          # 0 of 4: 0-49%
+    assert (st["attacks:lo"] <= st["attacks:mean"]).all()
+    assert (st["attacks:mean"] <= st["attacks:hi"]).all()
+
+
+def test_heatmap_noise_test_of_a_share():
+    from sim.sensitivity.figures import _diff_holds_zero
+    from sim.sensitivity.intervals import wilson
+
+    k = np.array([[0.0, 4.0, 15.0]])
+    n = np.full_like(k, 20)
+    lo, hi = wilson(k, n)
+    noise = _diff_holds_zero("us_left_iraq", k / n, lo, hi, None, n, (0, 0))
+    # 4 of 20 against 0 of 20 is noise (Fisher's p = 0.11); 15 of 20 is not
+    assert noise.tolist() == [[True, True, False]]

@@ -7,7 +7,9 @@ window.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import signal
 import subprocess
@@ -250,11 +252,54 @@ def test_distribution_is_truncated_to_bounds(tmp_path):
     assert abs(np.median(x) - 1.25) < 0.15           # truncated normal's median, not uniform's
 
 
-def test_default_chunk_size_depends_on_runs_only():
-    assert default_chunk_size(100) == 500
+def test_default_chunk_size():
+    assert default_chunk_size(100) == 100                # one worker: one call
     assert default_chunk_size(10_000) == 2500
     assert default_chunk_size(1_000_000) == 2500
     assert default_chunk_size(3_000) == 750
+    assert default_chunk_size(10_000, workers=8) == 1250  # a chunk for each of 8 workers
+    for runs, workers in [(10_240, 2), (5_000, 3), (1_500, 2), (100_000, 4)]:
+        n = math.ceil(runs / default_chunk_size(runs, workers))
+        assert n % workers == 0                          # the workers finish together
+
+
+def test_500_runs_on_2_workers_use_both():
+    """Issue 13: a 500-run sweep with --workers 2 ran as one chunk, on one worker."""
+    size = default_chunk_size(500, workers=2)
+    assert size >= 50                                   # still a worthwhile batch call
+    assert math.ceil(500 / size) >= 2
+    for workers in (2, 3, 4):
+        assert math.ceil(500 / default_chunk_size(500, workers)) >= workers
+
+
+def test_two_workers_each_run_a_chunk_by_default(grid_ref, tmp_path):
+    spec = load_spec(grid_ref[0])
+    spec = dataclasses.replace(spec, replicates=math.ceil(120 / make_design(spec).points))
+    res = run_sweep(spec, tmp_path / "two", workers=2, progress=False)
+    assert res.manifest["chunks"] >= 2 and res.manifest["worker_processes"] == 2
+    run_sweep(spec, tmp_path / "one", workers=1, chunk_size=7, progress=False)
+    pd.testing.assert_frame_equal(table(tmp_path / "two"), table(tmp_path / "one"))
+
+
+def test_replicates_flag_overrides_the_spec(tmp_path):
+    spec = write(tmp_path, spec_text())
+    out = tmp_path / "out"
+    assert cli(["sweep", str(spec), "--replicates", "3", "--workers", "1", "--quiet",
+                "--out", str(out)]) == 0
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["replicates"] == 3 and man["sweep"]["replicates"] == 3
+    assert "--replicates 3" in man["command"]
+    assert pq.read_table(out / "runs.parquet").num_rows == man["design"]["points"] * 3
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "2000000"])
+def test_replicates_flag_rejects_bad_values(tmp_path, capsys, value):
+    spec = write(tmp_path, spec_text())
+    assert cli(["sweep", str(spec), "--replicates", value, "--out",
+                str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "--replicates" in err and "[1, 1000000]" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 # --- Running: one table whatever the execution ---------------------------------------------------
