@@ -29,10 +29,11 @@ bench: $(STAMP)
 	$(BIN)/escalation bench
 
 # JupyterLab (the `notebooks` extra) into .venv, then the notebooks in it; Ctrl-C stops it.
+# Jupyter refuses to run as root without --allow-root (containers and CI machines run as root).
 notebooks: $(STAMP)
 	$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
 		$(BIN)/python -m pip install --quiet -e ".[test,viz,notebooks]"
-	cd notebooks && $(abspath $(BIN))/jupyter lab
+	cd notebooks && $(abspath $(BIN))/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
