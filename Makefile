@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 REPLICATES ?= 100
 
-.PHONY: history test setup bench clean
+.PHONY: history test setup bench notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/escalation bench
+
+# JupyterLab (the `notebooks` extra) into .venv, then the notebooks in it; Ctrl-C stops it.
+# Jupyter refuses to run as root without --allow-root (containers and CI machines run as root).
+notebooks: $(STAMP)
+	$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -e ".[test,viz,notebooks]"
+	cd notebooks && $(abspath $(BIN))/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

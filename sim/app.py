@@ -1,34 +1,42 @@
-"""The interactive model page: Mesa's SolaraViz around :class:`AppModel`.
+"""The interactive model page: Mesa's SolaraViz around :class:`AppModel`, and an ensemble view.
 
 What lives here: :class:`AppModel` (an ``EscalationModel`` whose settings are flat keyword
 arguments, as SolaraViz's "Reset" passes them), the page's figures (cumulative timeline,
-escalation ladder, the actors' state) and :func:`Page`, the Solara component that
-``escalation viz`` serves (``solara run sim/app.py``). Run it with::
+escalation ladder, the actors' state; the ensemble's median and 90% band) and :func:`Page`,
+the Solara component that ``escalation viz`` serves (``solara run sim/app.py``). Run it with::
 
     escalation viz                      # or: .venv/bin/solara run sim/app.py
 
-What does not live here: the model (``sim.model``), the rules (``sim.rules``) and the
-ensemble figures of many replicates (``sim.plots``); this page shows one replicate, day by day.
-The page is the top layer, like the command line: it loads the documented record
-(``calibration.documented()``) and gives it to the model with the scenario.
+What does not live here: the model (``sim.model``), the rules (``sim.rules``), the batch
+engine (``sim.run``) and the report figures (``sim.plots``). The page is the top layer, like
+the command line: it loads the documented record (``calibration.documented()``) and gives it
+to the model with the scenario.
 
-How the page works. The sidebar's first card chooses a scenario (``scenarios/*.toml``) and a
-deterrence rule; choosing either builds a fresh model at once; its "Run to end" button runs
-the rest of the window. SolaraViz's own cards follow: "Controls" (Reset, play/pause, Step;
-Step advances "Render Interval" days) and "Model Parameters": the replicate, and one slider
-per parameter of the chosen rule within the rule registry's bounds (``Rule.parameters``; a
-slider reaches a few times the default rather than the whole range, see ``slider_spec``).
-A moved slider takes effect when Reset is pressed, as everywhere in SolaraViz. The main
-area's four cells show where the run stands with the escalation ladder, the cumulative
-timeline beside the documented record, the militias' fear, grievance and arsenals, and Iran's
-directive, Baghdad's sovereignty grievance and the U.S. harm ledger.
+How the page works. The browser tab and the bar at the top name the scenario
+("escalation-sim: history"). The sidebar's first card chooses a scenario (the runnable files
+of ``scenarios/``: those with their own ``name`` and ``description``, so not
+``calibrated.toml``, a parameter-only parent) and a deterrence rule, and shows the rule's
+parameters with the values in force (the scenario's own, e.g. history's calibrated level
+10.44, else the rule's default). The second card holds the replicate and one slider per
+parameter of the rule, over the rule's declared bounds (``Rule.parameters``), each with its
+value shown beside it in a box where an exact value can be typed; any change builds a fresh
+model at once. The third chooses the view: "one replicate, day by day" is SolaraViz
+("Controls": Reset, play/pause, Step by "Render Interval" days; four figures: the ladder,
+the cumulative timeline beside the documented record, the militias' fear, grievance and
+arsenals, Iran's directive, Baghdad's grievance and the U.S. harm ledger); "ensemble" runs a
+few dozen replicates of the same settings on the batch engine (a fraction of a second) and
+draws their median and 90% band beside the record.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import math
+import time
+import tomllib
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +49,7 @@ with warnings.catch_warnings():
     # Solara's hook checker objects to a line of Mesa's own SolaraViz (ComponentsView) at
     # import; the code is Mesa's and works, so the warning would only confuse a user.
     warnings.filterwarnings("ignore", message=".*use_state.*found despite early return")
-    from mesa.visualization import Slider, SolaraViz
+    from mesa.visualization import SolaraViz
     from mesa.visualization.utils import force_update
 
 from calibration import documented
@@ -49,22 +57,21 @@ from sim.agents import Militia
 from sim.events import FACTIONS
 from sim.model import EscalationModel
 from sim.rules import REGISTRY
-from sim.scenario import load_scenario
+from sim.run import run
+from sim.scenario import Scenario, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = "history"
 #: Separates a rule's name from its parameter's in the page's flat keyword arguments
 #: (``threshold__level``): SolaraViz passes every slider to the model as one keyword.
 SEP = "__"
-#: How far a slider reaches: up to this many times the rule's default (and at least 10 above
-#: its lower bound), never past the registry's upper bound. The registry's bounds are what a
-#: scenario file may hold (``level`` up to 1000); a slider that long cannot be set finely.
-SLIDER_REACH = 4.0
-#: A parameter whose default is its registry maximum and at least this large means "never"
-#: (``red_line``'s ``wounded`` = 1e6: wounded alone never cross the line). Its slider stops at
-#: a practical value, and the slider's right end stands for the registry maximum.
-NEVER_AT = 1e4
-NEVER_SLIDER_TOP = 200.0
+#: A slider's step: fine enough for a calibrated value (10.44) on the declared range; a range
+#: wider than ``WIDE`` (``red_line``'s ``wounded``, 1 to 1e6 = never) moves by whole units.
+FINE_STEP, WIDE = 0.01, 1e4
+#: The ensemble view: replicates by default and at most (the batch engine runs 40 histories
+#: in about 0.2 s), and the band's quantiles.
+ENSEMBLE_REPLICATES, ENSEMBLE_MAX = 40, 200
+BAND = (0.05, 0.5, 0.95)
 #: Figures: the simulated replicate, the documented record, deaths (as in ``sim.plots``).
 SIM_COLOUR, RECORD_COLOUR, LETHAL = "#0072B2", "#555555", "#d62728"
 FACTION_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#999999")
@@ -73,9 +80,17 @@ FACTION_LABELS = {f: f.replace("_", " ").title().replace("Al ", "al-") for f in 
 
 # --- Scenarios and sliders -------------------------------------------------------------------
 
+def runnable(path: Path) -> bool:
+    """A scenario a user runs, not a parameter-only parent: the file has its own ``name`` and
+    ``description`` (``calibrated.toml``, which ``history.toml`` extends, has neither)."""
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    return "name" in data and "description" in data
+
+
 def scenario_names() -> list[str]:
-    """Stems of ``scenarios/*.toml``: the scenario dropdown, history first."""
-    names = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    """Stems of the runnable ``scenarios/*.toml``: the scenario dropdown, history first."""
+    names = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if runnable(p))
     return sorted(names, key=lambda n: n != DEFAULT_SCENARIO)
 
 
@@ -91,60 +106,69 @@ def base_scenario(name: str):
     return load_scenario(SCENARIO_DIR / f"{name}.toml", record=the_record())
 
 
-def slider_spec(rule: str, name: str, value: float | None = None) -> Slider:
-    """A SolaraViz slider for one of a rule's parameters, bounds from the rule registry."""
-    default, lo, hi, doc = REGISTRY[rule].parameters[name]
-    lo, hi, default = float(lo), float(hi), float(default)
-    never = default >= NEVER_AT and default == hi
-    value = default if value is None else float(value)
-    if never:
-        top = NEVER_SLIDER_TOP
-    else:
-        top = min(hi, max(SLIDER_REACH * default, lo + 10.0)) if hi - lo > 10 else hi
-        top = max(top, min(value, hi))  # a scenario's own value stays reachable
-    step = _nice_step((top - lo) / 100)
-    shown = top if (never and value >= top) else min(max(value, lo), top)
-    label = f"{rule}: {name.replace('_', ' ')}"
-    return Slider(label, value=round(shown, 10), min=lo, max=top, step=step, dtype=float)
+@dataclass(frozen=True)
+class SliderSpec:
+    """One rule parameter's slider: over the rule's declared bounds, at the value in force."""
+
+    key: str          # the page's flat keyword, ``<rule>__<parameter>``
+    label: str        # "threshold: level"
+    value: float
+    min: float
+    max: float
+    step: float
+
+
+def slider_spec(rule: str, name: str, value: float | None = None) -> SliderSpec:
+    """The slider of one of a rule's parameters: the registry's declared bounds, the value
+    given (the one in force) or the rule's default."""
+    default, lo, hi, _doc = REGISTRY[rule].parameters[name]
+    lo, hi = float(lo), float(hi)
+    value = float(default if value is None else value)
+    step = 1.0 if hi - lo > WIDE else FINE_STEP
+    return SliderSpec(key=f"{rule}{SEP}{name}", label=f"{rule}: {name.replace('_', ' ')}",
+                      value=min(max(value, lo), hi), min=lo, max=hi, step=step)
 
 
 def slider_value(rule: str, name: str, value: float) -> float:
-    """The rule parameter a slider position stands for (the right end of a "never" slider
-    is the registry's maximum)."""
-    default, lo, hi, _doc = REGISTRY[rule].parameters[name]
-    if default >= NEVER_AT and default == hi and float(value) >= NEVER_SLIDER_TOP:
-        return float(hi)
+    """A slider's or a typed value, kept within the rule's declared bounds."""
+    _default, lo, hi, _doc = REGISTRY[rule].parameters[name]
     return float(min(max(float(value), lo), hi))
 
 
-def _nice_step(raw: float) -> float:
-    """1, 2 or 5 times a power of ten, at most ``raw``, for a slider of about 100 steps."""
-    if raw <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (5, 2, 1):
-        if m * power <= raw:
-            return m * power
-    return power
+def scenario_value(scenario: Scenario, rule: str, name: str) -> float | None:
+    """The value a scenario file gives a rule's parameter (None: the rule's default applies)."""
+    us = scenario.params.us
+    if us.rule != rule or name not in us.rule_params:
+        return None
+    return float(np.asarray(us.rule_params[name]).reshape(-1)[0])
 
 
 def rule_help(model: "AppModel") -> str:
-    """The rule's one-line description and what each of its sliders means (Markdown)."""
+    """The rule card: its description and each parameter with the value in force, where that
+    value comes from (the scenario, the rule's default or the page) and its bounds (Markdown)."""
     cls = REGISTRY[model.rule_name]
     paragraphs = [cls.describe(cls)]
     if model.replayed_us:
         paragraphs.append("*This scenario replays the documented U.S. actions: the rule is "
                           "not consulted.*")
+    values = rule_values(model)
+    base = base_scenario(model.scenario_name)
     bullets = []
     for name, (default, lo, hi, doc) in cls.parameters.items():
-        spec = slider_spec(model.rule_name, name)
-        never = f"; right end: never ({hi:g})" if spec.max < hi and default == hi else ""
-        bullets.append(f"- *{name.replace('_', ' ')}*: {doc} (slider {spec.min:g} to "
-                       f"{spec.max:g}{never}; default {default:g})")
+        given = scenario_value(base, model.rule_name, name)
+        value = values[name]
+        if given is not None and math.isclose(value, given):
+            origin = f"{model.scenario_name}'s value; rule default {default:g}"
+        elif given is None and math.isclose(value, default):
+            origin = "the rule's default"
+        else:
+            origin = (f"set on this page; {model.scenario_name}'s value {given:g}"
+                      if given is not None else f"set on this page; rule default {default:g}")
+        bullets.append(f"- *{name.replace('_', ' ')}* = "
+                       f"<span class='escalation-in-force' data-param='{name}'>{value:g}</span>"
+                       f" ({origin}; {lo:g} to {hi:g}): {doc}")
     if bullets:
         paragraphs.append("\n".join(bullets))
-        paragraphs.append("Move the sliders under *Model Parameters*, then press **Reset** "
-                          "to apply them.")
     else:
         paragraphs.append("This rule has no parameters.")
     return "\n\n".join(paragraphs)
@@ -157,6 +181,34 @@ def rule_values(model: "AppModel") -> dict[str, float]:
 
 
 # --- The model the page drives ---------------------------------------------------------------
+
+def page_scenario(scenario: str, rule: str | None, params: dict[str, Any]
+                  ) -> tuple[str, Scenario]:
+    """The rule and the scenario the page's settings stand for (one replicate or an ensemble).
+
+    Args:
+        scenario: a scenario's name, the stem of a file in ``scenarios/``.
+        rule: a registered deterrence rule; None or "" keeps the scenario's own.
+        params: rule parameters as ``<rule>__<parameter>=value``; those of other rules
+            than ``rule`` are ignored (the page keeps every slider it has shown).
+    """
+    base = base_scenario(scenario)
+    rule = rule or base.params.us.rule
+    if rule not in REGISTRY:
+        raise ValueError(f"unknown rule {rule!r}; known: {', '.join(sorted(REGISTRY))}")
+    changes: dict[str, Any] = {}
+    if rule != base.params.us.rule or base.params.us.periods:
+        changes["us.rule"] = rule
+    for key, value in params.items():
+        owner, sep, name = key.partition(SEP)
+        if not sep or owner not in REGISTRY or name not in REGISTRY[owner].parameters:
+            raise ValueError(f"unknown page parameter {key!r}: expected "
+                             f"<rule>{SEP}<parameter>, e.g. threshold{SEP}level")
+        if owner == rule:
+            changes[f"us.{name}"] = slider_value(rule, name, value)
+    return rule, load_scenario(SCENARIO_DIR / f"{scenario}.toml", changes or None,
+                               record=the_record())
+
 
 class AppModel(EscalationModel):
     """``EscalationModel`` with flat keyword arguments for SolaraViz.
@@ -172,24 +224,10 @@ class AppModel(EscalationModel):
 
     def __init__(self, scenario: str = DEFAULT_SCENARIO, rule: str | None = None,
                  replicate: int = 0, **kwargs: Any):
-        base = base_scenario(scenario)
-        rule = rule or base.params.us.rule
-        if rule not in REGISTRY:
-            raise ValueError(f"unknown rule {rule!r}; known: {', '.join(sorted(REGISTRY))}")
-        changes: dict[str, Any] = {}
-        if rule != base.params.us.rule or base.params.us.periods:
-            changes["us.rule"] = rule
-        for key, value in kwargs.items():
-            owner, sep, name = key.partition(SEP)
-            if not sep or owner not in REGISTRY or name not in REGISTRY[owner].parameters:
-                raise ValueError(f"unknown page parameter {key!r}: expected "
-                                 f"<rule>{SEP}<parameter>, e.g. threshold{SEP}level")
-            if owner == rule:
-                changes[f"us.{name}"] = slider_value(rule, name, value)
+        rule, resolved = page_scenario(scenario, rule, kwargs)
         self.scenario_name = scenario
         self.rule_name = rule
-        super().__init__(load_scenario(SCENARIO_DIR / f"{scenario}.toml", changes or None,
-                                       record=the_record()), replicate=int(replicate))
+        super().__init__(resolved, replicate=int(replicate))
 
     @property
     def rule_in_force(self):
@@ -223,6 +261,29 @@ class AppModel(EscalationModel):
         frame = self.datacollector.get_agenttype_vars_dataframe(Militia).reset_index()
         frame["date"] = self.timeline.start + pd.to_timedelta(frame["Step"] - 1, unit="D")
         return frame
+
+
+@functools.lru_cache(maxsize=256)
+def settled(settings: tuple[tuple[str, Any], ...]) -> type[AppModel]:
+    """``AppModel`` with the page's settings as its defaults.
+
+    SolaraViz's "Reset" builds ``model.__class__(**its parameters)``, and Mesa 3.3 hands it
+    no parameters once the page's own cards (not SolaraViz's) hold them: without these
+    defaults a Reset would silently go back to history's values.
+    """
+    defaults = dict(settings)
+
+    class Settled(AppModel):
+        def __init__(self, **kwargs: Any):
+            super().__init__(**{**defaults, **kwargs})
+
+    Settled.__name__ = Settled.__qualname__ = "AppModel"
+    return Settled
+
+
+def page_model(**settings: Any) -> AppModel:
+    """A fresh model of the page's settings, whose Reset keeps them (see :func:`settled`)."""
+    return settled(tuple(sorted(settings.items())))()
 
 
 @functools.lru_cache(maxsize=1)
@@ -409,9 +470,18 @@ def status_markdown(model: AppModel) -> str:
             f"  \n<span class='escalation-rule'>{rule_line}</span>")
 
 
+def Md(text: str, style: str = "", classes: list[str] | None = None):
+    """Markdown shown as plain HTML. Solara's own ``Markdown`` loads KaTeX (for formulas the
+    page never shows) from a CDN path that ``solara-assets`` does not serve: four 404s in the
+    browser's console on every load."""
+    import markdown
+    return solara.HTML(tag="div", unsafe_innerHTML=markdown.markdown(text), style=style,
+                       classes=classes or [])
+
+
 def Overview(model: AppModel):
     with solara.Column(gap="4px") as column:
-        solara.Markdown(status_markdown(model), style={"font-size": "0.9em"})
+        Md(status_markdown(model), style="font-size: 0.9em")
         solara.FigureMatplotlib(ladder_figure(model), format="png", dpi=90)
     return column
 
@@ -431,50 +501,202 @@ def Others(model: AppModel):
 COMPONENTS = [(Overview, 0), (Timeline, 0), (Militias, 0), (Others, 0)]
 
 
-def model_params(model: AppModel) -> dict[str, Any]:
-    """SolaraViz's parameters: the scenario and rule (fixed: chosen in the first card), the
-    replicate, and a slider per parameter of the rule, at the model's current values."""
+def slider_specs(model: AppModel) -> list[SliderSpec]:
+    """A slider per parameter of the model's rule, at the values in force."""
     values = rule_values(model)
+    return [slider_spec(model.rule_name, name, values[name])
+            for name in REGISTRY[model.rule_name].parameters]
+
+
+def model_params(model: AppModel) -> dict[str, Any]:
+    """SolaraViz's parameters, all fixed: the page's own cards set them (with their values
+    shown), and SolaraViz's "Reset" rebuilds the model with them."""
     params: dict[str, Any] = {"scenario": model.scenario_name, "rule": model.rule_name,
-                              "replicate": Slider("replicate (which run of the ensemble)",
-                                                  value=model.replicate, min=0, max=99,
-                                                  step=1, dtype=int)}
-    for name in REGISTRY[model.rule_name].parameters:
-        params[f"{model.rule_name}{SEP}{name}"] = slider_spec(model.rule_name, name,
-                                                              values.get(name))
+                              "replicate": model.replicate}
+    params.update({spec.key: spec.value for spec in slider_specs(model)})
     return params
+
+
+# --- The ensemble view -----------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=16)
+def ensemble(scenario: str, rule: str, params: tuple[tuple[str, float], ...],
+             replicates: int):
+    """``replicates`` runs of the page's settings on the batch engine (the same runs as
+    replicates 0..N-1 of ``escalation run``), and the seconds they took."""
+    _rule, resolved = page_scenario(scenario, rule, dict(params))
+    started = time.perf_counter()
+    result = run(resolved, replicates=replicates, engine="batch")
+    return result, time.perf_counter() - started
+
+
+def ensemble_bands(result) -> dict[str, pd.DataFrame]:
+    """Per outcome, the 5%, 50% and 95% quantiles over replicates of its running total."""
+    daily = result.daily.assign(strikes=lambda d: (d["strikes"] > 0).astype(float))
+    out = {}
+    for column in ("attacks", "strikes", "us_killed"):
+        wide = daily.pivot(index="date", columns="replicate", values=column).cumsum()
+        out[column] = wide.quantile(list(BAND), axis=1).T
+    return out
+
+
+def ensemble_figure(result, scenario: str, rule: str) -> Figure:
+    """Cumulative attacks, days with U.S. strikes and U.S. deaths: the ensemble's median and
+    90% band beside the documented record."""
+    fig = Figure(figsize=(11, 6.4), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    bands = ensemble_bands(result)
+    start, end = result.scenario.start, result.scenario.end
+    rec = record_daily().loc[start:end].cumsum()
+    panels = (("attacks", "attacks on\nU.S. forces", SIM_COLOUR),
+              ("strikes", "days with\nU.S. strikes", SIM_COLOUR),
+              ("us_killed", "U.S. service\nmembers killed", LETHAL))
+    for ax, (column, label, colour) in zip(axes, panels):
+        q = bands[column]
+        ax.fill_between(q.index, q[BAND[0]], q[BAND[2]], step="post", color=colour,
+                        alpha=0.22, lw=0, label=f"90% of {result.replicates} replicates")
+        ax.step(q.index, q[BAND[1]], where="post", color=colour, lw=1.8, label="median")
+        ax.step(rec.index, rec[column], where="post", color=RECORD_COLOUR, lw=1.2, ls="--",
+                label="documented record (major attacks only)")
+        ax.set_ylabel(label + "\n(cumulative)", fontsize=9)
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(start, end)
+        ax.grid(color="#eeeeee")
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+    axes[0].set_title(f"{scenario}, rule {rule}: median and 90% band of {result.replicates} "
+                      "replicates (batch engine)", fontsize=11)
+    return fig
+
+
+def ensemble_markdown(result, seconds: float) -> str:
+    """The ensemble's totals: median and 90% interval, and the U.S. exit."""
+    s = result.summary
+    parts = []
+    for column, what in (("attacks", "attacks"), ("strike_rounds", "days with U.S. strikes"),
+                         ("us_killed", "U.S. killed")):
+        lo, mid, hi = np.quantile(s[column], BAND, method="nearest")  # counts stay counts
+        parts.append(f"{what} {mid:g} ({lo:g} to {hi:g})")
+    left = float(s["us_left_iraq"].mean())
+    return (f"<span class='escalation-ensemble'>{result.replicates} replicates in "
+            f"{seconds:.2f} s: medians (90% of replicates) {'; '.join(parts)}; the U.S. left "
+            f"Iraq in {left:.0%} of replicates</span>")
+
+
+@solara.component
+def EnsembleView(model: AppModel, replicates: solara.Reactive[int]):
+    """The ensemble of the page's settings: median and 90% band, drawn at once."""
+    params = tuple(sorted((s.key, s.value) for s in slider_specs(model)))
+    result, seconds = ensemble(model.scenario_name, model.rule_name, params,
+                               int(replicates.value))
+    with solara.Column(style={"padding": "12px"}):
+        solara.SliderInt("replicates in the ensemble", value=replicates, min=10,
+                         max=ENSEMBLE_MAX, step=10, thumb_label="always")
+        Md(ensemble_markdown(result, seconds), style="font-size: 0.95em")
+        solara.FigureMatplotlib(ensemble_figure(result, model.scenario_name, model.rule_name),
+                                format="png", dpi=80)
+
+
+# --- The page --------------------------------------------------------------------------------
+
+def Caption(text: str):
+    """A line of small grey text of its own (a label above a slider, a note)."""
+    return solara.HTML(tag="div", unsafe_innerHTML=html.escape(text),
+                       style="font-size: 0.85em; color: #555; margin-top: 4px")
+
+
+@solara.component
+def ParameterSlider(spec: SliderSpec, on_value):
+    """A rule parameter's slider over its declared bounds, with its value beside it in a box
+    that also takes a typed value (a slider over 0 to 1000 cannot be set to 10.44 by hand)."""
+    with solara.Column(gap="0px", classes=[f"escalation-param-{spec.key.replace(SEP, '-')}"]):
+        Caption(f"{spec.label} ({spec.min:g} to {spec.max:g})")
+        with solara.Row(style={"align-items": "center"}, gap="8px"):
+            with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
+                solara.SliderFloat("", value=spec.value, min=spec.min, max=spec.max,
+                                   step=spec.step, on_value=on_value)
+            solara.InputFloat("value", value=spec.value, on_value=on_value, dense=True,
+                              continuous_update=False, classes=["escalation-value"],
+                              style={"max-width": "90px", "flex": "0 0 auto"})
+
+
+VIEWS = ["one replicate, day by day", "ensemble"]
 
 
 @solara.component
 def Page():
-    """The page: the scenario-and-rule card, then Mesa's SolaraViz."""
-    initial = solara.use_memo(lambda: AppModel(), [])
+    """The page: title, the scenario-and-rule card, the parameters, then the chosen view."""
+    initial = solara.use_memo(lambda: page_model(), [])
     model = solara.use_reactive(initial)
+    view = solara.use_reactive(VIEWS[0])
+    replicates = solara.use_reactive(ENSEMBLE_REPLICATES)
     current: AppModel = model.value
+    values = {spec.key: spec.value for spec in slider_specs(current)}
+
+    def rebuild(**changes) -> None:
+        settings = dict(scenario=current.scenario_name, rule=current.rule_name,
+                        replicate=current.replicate, **values)
+        settings.update(changes)
+        model.set(page_model(**settings))
 
     def choose_scenario(name: str) -> None:
-        model.set(AppModel(scenario=name))
+        model.set(page_model(scenario=name))
 
     def choose_rule(rule: str) -> None:
-        model.set(AppModel(scenario=current.scenario_name, rule=rule,
-                           replicate=current.replicate))
+        model.set(page_model(scenario=current.scenario_name, rule=rule,
+                             replicate=current.replicate))
 
     def run_to_end() -> None:
         model.value.run_to_end()
         force_update()
 
+    title = f"escalation-sim: {current.scenario_name}"
+    solara.Title(title)
     with solara.Sidebar():
         with solara.Card("Scenario and deterrence rule"):
             solara.Select("scenario", value=current.scenario_name, values=scenario_names(),
                           on_value=choose_scenario)
-            solara.Markdown(current.scenario.description.replace("\n", " "),
-                            style={"font-size": "0.8em"})
+            Md(html.escape(current.scenario.description.replace("\n", " ")),
+               style="font-size: 0.8em")
             solara.Select("deterrence rule", value=current.rule_name,
                           values=sorted(REGISTRY), on_value=choose_rule)
-            solara.Markdown(rule_help(current), style={"font-size": "0.8em"})
-            solara.Button("Run to end", color="primary", on_click=run_to_end,
-                          style={"width": "100%"})
-    SolaraViz(model, components=COMPONENTS, model_params=model_params(current),
-              name="Escalation: militias, U.S. forces, Baghdad, Tehran",
-              play_interval=20, render_interval=7).key(
-        f"{current.scenario_name}|{current.rule_name}")
+            Md(rule_help(current), style="font-size: 0.8em", classes=["escalation-rule-card"])
+        with solara.Card("Parameters"):
+            Caption("A change builds a fresh run from the scenario's start.")
+            Caption("replicate (which run of the ensemble; 0 to 99)")
+            with solara.Row(style={"align-items": "center"}, gap="8px"):
+                with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
+                    solara.SliderInt("", value=current.replicate, min=0, max=99, step=1,
+                                     on_value=lambda r: rebuild(replicate=int(r)))
+                solara.InputInt("value", value=current.replicate, dense=True,
+                                classes=["escalation-replicate"],
+                                continuous_update=False,
+                                on_value=lambda r: r is not None and rebuild(
+                                    replicate=min(max(int(r), 0), 99)),
+                                style={"max-width": "90px", "flex": "0 0 auto"}).key(
+                    f"replicate={current.replicate}")  # shows the slider's value (see below)
+            for spec in slider_specs(current):
+                # Keyed by the value: Solara's number box keeps its own text once typed in,
+                # and must show the value a slider (or a new scenario) gives it.
+                ParameterSlider(spec, on_value=lambda v, key=spec.key: (
+                    v is not None and rebuild(**{key: float(v)}))).key(
+                    f"{spec.key}={spec.value}")
+        with solara.Card("View"):
+            solara.ToggleButtonsSingle(value=view, values=VIEWS, dense=True)
+            if view.value == VIEWS[0]:
+                solara.Button("Run to end", color="primary", on_click=run_to_end,
+                              style={"width": "100%", "margin-top": "8px"})
+    # Mesa's SolaraViz names its single tab of figures "Page 0": a tab bar with one tab says
+    # nothing, so it is hidden (the "View" card switches between the two views). Its "Model
+    # Parameters" card is empty (the page's own cards hold them, values shown): hidden too.
+    solara.Style(".escalation-main .v-tabs { display: none; }\n"
+                 ".v-card:has(> .v-card__text > .v-sheet:empty:only-child) { display: none; }")
+    if view.value == VIEWS[0]:
+        with solara.Column(classes=["escalation-main"], style={"width": "100%"}):
+            SolaraViz(model, components=COMPONENTS, model_params=model_params(current),
+                      name=f"{title}: militias, U.S. forces, Baghdad, Tehran",
+                      play_interval=20, render_interval=7).key(
+                "|".join(map(str, model_params(current).values())))
+    else:
+        with solara.AppBar():
+            solara.AppBarTitle(f"{title}: ensemble of {replicates.value} replicates")
+        EnsembleView(current, replicates)
