@@ -41,9 +41,7 @@ WINDOW = 200
 
 #: Notebooks edited on another branch at the time of writing, whose fix lands there: each is
 #: expected to fail until then (not strict, so the merged fix simply passes).
-PENDING = {"04_sweeps_and_sensitivity": "states fear/grievance weights 'default 1' (history "
-                                        "runs with its calibrated values); fixed where 04 is "
-                                        "edited (issue 13)"}
+PENDING: dict[str, str] = {}   # notebook stem -> why it may still state a wrong value
 
 
 @pytest.fixture(scope="module")
