@@ -25,6 +25,8 @@ The record is given, not loaded: by default the one the scenario was loaded with
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -176,9 +178,9 @@ def timeline_figure(result, record: Documented | pd.DataFrame | bool | None = Tr
                                        else "")]
     if rec is not None:
         listed = int(rec["attacks"][-1, 0])
-        lines.append(f"The record lists {listed} attacks (militias' and Iran's) one by one in "
-                     "this window; the documented tallies (second panel) count attacks it "
-                     "does not list, period by period.")
+        lines += textwrap.wrap(f"The record lists {listed} attacks (militias' and Iran's) one "
+                               "by one in this window; the documented tallies (second panel) "
+                               "count attacks it does not list, period by period.", width=110)
     fig.suptitle("\n".join(lines), fontsize=11)
     return fig
 
