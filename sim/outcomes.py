@@ -60,6 +60,27 @@ LABELS: dict[str, str] = {
 }
 
 
+#: The presence outcomes a sweep can keep as metrics (numbers, one per run; the Syria exit
+#: date is left to ``run``): they need the run's events, which a sweep then records.
+SWEEP_METRICS: tuple[str, ...] = (
+    "us_left_syria", "presence_days_iraq", "presence_days_syria", "attacks_iraq",
+    "attacks_syria", "attacks_per_100_presence_days_iraq",
+    "attacks_per_100_presence_days_syria")
+
+
+def engine_presence(out) -> pd.DataFrame:
+    """:func:`presence_outcomes` of a batch-engine output, one row per run in its order
+    (runs of a sweep share replicate indices across design points, so rows are keyed by
+    position, not by replicate)."""
+    import dataclasses
+
+    from sim.output import events_frame, summary_frame
+    runs = dataclasses.replace(out, replicates=np.arange(len(out.replicates)))
+    summary = summary_frame(runs)
+    return presence_outcomes(events_frame(runs), out.timeline.start, out.timeline.end,
+                             summary["replicate"].to_numpy(), summary["us_left_iraq_date"])
+
+
 def presence_outcomes(events: pd.DataFrame, start, end, replicates,
                       iraq_exit: pd.Series | None = None) -> pd.DataFrame:
     """Per replicate: U.S. exits, days of presence and attacks per 100 presence-days.

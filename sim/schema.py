@@ -793,7 +793,9 @@ class _SweepBase(Table):
 @lru_cache(maxsize=1)
 def sweep_model() -> type[Table]:
     """The pydantic model of a sweep spec's keys (``scenarios/sweeps/*.toml``)."""
-    from sim.dynamics import SUMMARY_COLUMNS
+    from sim.dynamics import SUMMARY_COLUMNS as ENGINE_COLUMNS
+    from sim.outcomes import SWEEP_METRICS
+    SUMMARY_COLUMNS = tuple(ENGINE_COLUMNS) + SWEEP_METRICS
 
     def metrics(v: Any) -> list:
         if not isinstance(v, list) or not v or not all(isinstance(m, str) for m in v):
@@ -829,7 +831,8 @@ def sweep_model() -> type[Table]:
                    Field(default=DEFAULT_LEVELS, description="morris only: grid levels")),
         "metrics": (Annotated[list[Literal[tuple(SUMMARY_COLUMNS)]], Field(min_length=1),
                               BeforeValidator(metrics)],
-                    Field(default=list(SUMMARY_COLUMNS), description="outcomes to keep")),
+                    Field(default=list(ENGINE_COLUMNS), description="outcomes to keep (the "
+                          "presence outcomes make the sweep record events, which costs time)")),
         "set": (Annotated[dict[str, Any], BeforeValidator(_set_table)],
                 Field(default_factory=dict, description="fixed overrides of the base scenario,"
                                                         " by dotted path, as --set")),

@@ -34,10 +34,18 @@ METRIC_LABELS = {
     "us_left_iraq": "chance the U.S. leaves Iraq (share of runs)",
     "us_left_iraq_day": "day the U.S. left Iraq (days from start, runs where it left)",
     "iran_direct_attack": "chance Iran attacks U.S. forces itself (share of runs)",
+    # outcomes per day of U.S. presence (sim.outcomes): deterrence apart from expulsion
+    "us_left_syria": "chance the U.S. leaves Syria (share of runs)",
+    "presence_days_iraq": "days of U.S. presence in Iraq (days)",
+    "presence_days_syria": "days of U.S. presence in Syria (days)",
+    "attacks_iraq": "attacks in Iraq while the U.S. is there (count)",
+    "attacks_syria": "attacks in Syria while the U.S. is there (count)",
+    "attacks_per_100_presence_days_iraq": "attacks per 100 days of U.S. presence in Iraq",
+    "attacks_per_100_presence_days_syria": "attacks per 100 days of U.S. presence in Syria",
 }
 
 
-BINARY = ("us_left_iraq", "iran_direct_attack")
+BINARY = ("us_left_iraq", "iran_direct_attack", "us_left_syria")
 
 
 @dataclass

@@ -77,8 +77,11 @@ def run_chunk(task: dict[str, Any]) -> ChunkResult:
     runs = np.arange(lo, hi, dtype=np.int64)
     point, replicate = runs // reps, runs % reps
     overrides = {path: vals[point - p0] for path, vals in task["numeric"].items()}
+    from sim.outcomes import SWEEP_METRICS, engine_presence
+    presence = [m for m in task["metrics"] if m in SWEEP_METRICS]
     out = simulate(task["params"], task["start"], task["end"], task["seed"], replicate,
-                   overrides=overrides, record_events=False, record_daily=False)
+                   overrides=overrides, record_events=bool(presence), record_daily=False)
+    per_run = engine_presence(out) if presence else None
     n = len(runs)
     cols: dict[str, Any] = {"run_id": runs, "point": point, "replicate": replicate,
                             "seed": np.full(n, task["seed"], np.int64),
@@ -90,7 +93,7 @@ def run_chunk(task: dict[str, Any]) -> ChunkResult:
             cols[path] = pa.array([task["categorical"][path]] * n, pa.string())
     cols["git_commit"] = pa.array([task["git_commit"]] * n, pa.string())
     for m in task["metrics"]:
-        cols[m] = _metric_array(m, out.summary[m])
+        cols[m] = _metric_array(m, per_run[m].to_numpy() if m in presence else out.summary[m])
     table = pa.Table.from_pydict(cols, schema=task["schema"])
     return ChunkResult(task["index"], table, time.perf_counter() - t0, _maxrss_mb(),
                        f"{os.uname().nodename}:{os.getpid()}", time.process_time() - c0)

@@ -34,7 +34,9 @@ from sim.sweep.design import Design
 DAY_METRICS = ("highest_rung_day", "us_left_iraq_day")
 
 
-BOOL_METRICS = ("us_left_iraq", "iran_direct_attack")
+BOOL_METRICS = ("us_left_iraq", "iran_direct_attack", "us_left_syria")
+#: Rates (``sim.outcomes``): floats, NaN where the U.S. was never present.
+FLOAT_METRICS = ("attacks_per_100_presence_days_iraq", "attacks_per_100_presence_days_syria")
 
 
 def _metric_array(name: str, v: np.ndarray):
@@ -44,6 +46,8 @@ def _metric_array(name: str, v: np.ndarray):
         return pa.array(v.astype(np.int64), mask=v < 0, type=pa.int64())
     if name in BOOL_METRICS:
         return pa.array(v.astype(bool), pa.bool_())
+    if name in FLOAT_METRICS:
+        return pa.array(v.astype(float), pa.float64())
     return pa.array(v.astype(np.int64), pa.int64())
 
 
@@ -59,7 +63,8 @@ def run_schema(design: Design, metrics: Iterable[str]):
                                pa.int64() if col.dtype.kind == "i" else pa.float64()))
     fields.append(pa.field("git_commit", pa.string()))
     for m in metrics:
-        fields.append(pa.field(m, pa.bool_() if m in BOOL_METRICS else pa.int64()))
+        fields.append(pa.field(m, pa.bool_() if m in BOOL_METRICS else
+                               pa.float64() if m in FLOAT_METRICS else pa.int64()))
     return pa.schema(fields)
 
 

@@ -511,3 +511,31 @@ def test_categorical_groups_match_sweeps_with_the_rule_fixed(tmp_path):
             assert list(part[col]) == list(fixed[col]), (rule, col)
     assert t[t["us.rule"] == "tit_for_tat"].strike_rounds.sum() > \
         t[t["us.rule"] == "threshold"].strike_rounds.sum()
+
+
+def test_presence_metrics_in_a_sweep_equal_run_s(tmp_path):
+    """Deterrence apart from expulsion in sweeps: attacks per 100 days of U.S. presence, per
+    run, equal what run() reports for the same scenario and replicate."""
+    from sim import load_scenario, run
+    spec_path = write(tmp_path, spec_text(
+        design='design = "grid"\n',
+        metrics='metrics = ["attacks", "us_left_iraq", "attacks_iraq", '
+                '"attacks_per_100_presence_days_iraq", "presence_days_iraq"]\n',
+        params='[parameters."militias.fear_weight"]\nvalues = [0.5, 2.0]\n'))
+    result = run_sweep(load_spec(spec_path), tmp_path / "out", workers=1, progress=False)
+    runs = pd.read_parquet(result.table_path)
+    assert runs["attacks_per_100_presence_days_iraq"].dtype == float
+    for weight, g in runs.groupby("militias.fear_weight"):
+        sc = load_scenario(tmp_path / "mini.toml", {"militias.fear_weight": weight})
+        ref = run(sc, replicates=2, seed=1).summary.set_index("replicate")
+        for r in g.itertuples():
+            assert r.attacks_iraq == ref.loc[r.replicate, "attacks_iraq"]
+            assert r.presence_days_iraq == ref.loc[r.replicate, "presence_days_iraq"]
+            assert r.attacks_per_100_presence_days_iraq == pytest.approx(
+                ref.loc[r.replicate, "attacks_per_100_presence_days_iraq"])
+
+
+def test_unknown_presence_metric_is_refused(tmp_path):
+    spec_path = write(tmp_path, spec_text(metrics='metrics = ["attacks_per_presence"]\n'))
+    with pytest.raises(InputError, match="attacks_per_100_presence_days_iraq"):
+        load_spec(spec_path)
