@@ -28,8 +28,6 @@ import json
 import operator
 import os
 import re
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,16 +198,9 @@ def discover_sweep(sweep_dir: str | os.PathLike, outcome: str, out: str | os.Pat
     runs = pq.read_table(runs_path, columns=[*parameters, target.column]).to_pandas()
     found = discover(runs, parameters, target, **kw)
     out = Path(out) if out is not None else sweep_dir / "discovery"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    from sim.run import atomic_folder
+    with atomic_folder(out) as tmp:
         _write(found, tmp, manifest, figures)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     found.out = out
     found.figures = [out / f.name for f in found.figures]
     return found

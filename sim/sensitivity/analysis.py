@@ -9,8 +9,6 @@ write the tables, the report (``sim.sensitivity.report``) and the figures
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,16 +43,9 @@ def analyze(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None, 
     sweep_dir = Path(sweep_dir)
     data = load_sweep(sweep_dir)
     out = Path(out) if out is not None else sweep_dir / "analysis"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    from sim.run import atomic_folder
+    with atomic_folder(out) as tmp:
         result = _analyze(data, tmp, seed, figures)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     result.out = out
     result.figures = [out / f.name for f in result.figures]
     return result
