@@ -181,9 +181,10 @@ def report_text(bt: Backtest, patterns: pd.DataFrame, command: str) -> str:
         "off the whole record (sources marked `record` there: site weights, strike lags and "
         "sizes, Iran's answer to a leader strike, Baghdad's condemnation rate). They leak the "
         "future into early origins; refitting them per origin belongs to the model revision.",
-        "- The history scenario's dated inputs (`escalation backtest --without KIND` takes "
-        "one away from the model and from `hawkes_cov` alike) include the September 2023 "
-        "freeze, an outcome supplied as an input until the model revision removes it.",
+        "- The regional war's size (a dated input, taken away from the model and "
+        "`hawkes_cov` alike by `escalation backtest --without regional_war`) is fixed in the "
+        "scenario, not fitted: `hawkes_cov` cannot learn its effect before it happens, the "
+        "model is told it.",
         "",
         "Files: `forecasts.csv` (one row per origin, target, window and forecaster), "
         "`scores.csv` (means per origin and forecaster; `origin = all` rows carry the paired "

@@ -31,9 +31,9 @@ tally 2021-post-strike-attacks         militias.grievance_weight (provocation af
                                        2021-06-27 strikes)
 tally 2023-10-17-to-02-02-attacks      iran.escalate_multiplier (the Gaza-war campaign)
 tally 2024-02-lull-attacks             militias.fear_weight (the quiet after the Feb 2024
-                                       strikes; the scenario's 2024 freeze does most of it)
+                                       strikes; no input supplies it)
 tally 2019-12-to-2020-09-fatalities    weapons.*.lethal_probability
-freeze_attacks (Sept-Oct 2023)         pause under the freeze shock; attack_rate_scale
+freeze_attacks (Sept-Oct 2023)         the militias' pause (an outcome, no input); attack_rate_scale
 strike_rounds_2019_2020 ... _2024      us.level (how much harm a strike answers)
 lethal_attacks                         weapons.*.lethal_probability
 lethal_unanswered_14d                  us.harm_per_killed (no lethal attack went unanswered)
@@ -117,7 +117,8 @@ STRIKE_PERIODS: tuple[tuple[str, str, str], ...] = (
     ("strike_rounds_campaign", "2023-10-17", "2024-02-07"),
     ("strike_rounds_after_feb_2024", "2024-02-08", "2024-12-31"),
 )
-#: The September 2023 freeze (scenarios/history.toml; 000_a0ed2b5f01c76508.txt).
+#: The militias' pause of September 2023 (000_a0ed2b5f01c76508.txt): a documented outcome,
+#: measured here; no scenario input supplies it.
 FREEZE = ("2023-09-01", "2023-10-16")
 
 

@@ -199,7 +199,8 @@ def test_mesa_batch_run(small_scenario):
 def test_history_runs_with_documented_shocks():
     sc = load_scenario(HISTORY)
     assert sc.start == pd.Timestamp("2019-10-01") and sc.end == pd.Timestamp("2024-12-31")
-    assert {s.kind for s in sc.params.shocks} >= {"regional_war", "freeze"}
+    kinds = {s.kind for s in sc.params.shocks}
+    assert "regional_war" in kinds and "freeze" not in kinds   # quiet periods are outcomes
     res = run(sc, replicates=20)
     assert res.summary["attacks"].median() > 50
     assert res.summary["strike_rounds"].median() >= 1

@@ -87,10 +87,9 @@ def test_history_is_the_documented_window_with_its_shocks():
     assert (str(sc.start.date()), str(sc.end.date())) == ("2019-10-01", "2024-12-31")
     assert sc.params.us.rule == "threshold" and sc.params.us.periods == []
     shocks = {(s.kind, s.date): s for s in sc.params.shocks}
-    assert set(shocks) == {("regional_war", "2023-10-07"), ("freeze", "2023-09-01")}
+    # the only dated input is exogenous: quiet periods (the Sept 2023 freeze) are outcomes
+    assert set(shocks) == {("regional_war", "2023-10-07")}
     assert shocks["regional_war", "2023-10-07"].size == 2.0
-    freeze = shocks["freeze", "2023-09-01"]
-    assert (freeze.size, freeze.end) == (1.0, "2023-10-16")
     # Every actor decides for itself.
     assert sc.params.replay.force == [] and sc.params.replay.remove == []
     assert sc.params.replay.add == []
@@ -138,7 +137,7 @@ def test_whatif_values():
     assert _whatif("strikes_only_in_syria").params.us.syria_share == 1.0
     assert _whatif("baghdad_restrains").params.iraq.restraint == 0.9
     shocks = _whatif("no_regional_war").params.shocks
-    assert [(s.kind, s.date, s.end) for s in shocks] == [("freeze", "2023-09-01", "2023-10-16")]
+    assert shocks == []
 
 
 def test_whatif_replays():
@@ -310,7 +309,7 @@ def test_set_overrides(tmp_path):
         FACTION_DEFAULTS["harakat_al_nujaba"]["base_attack_rate"]
     assert str(sc.end.date()) == "2021-12-31" and sc.seed == 5 and p.iraq.restraint == 0.8
     # Shocks after the end are kept (they do not happen in this shorter run).
-    assert len(p.shocks) == 2
+    assert p.shocks == load_scenario(HISTORY).params.shocks and len(p.shocks) == 1
     assert {"rule": "red_line", "deaths": 2.0, "lag_days": 5}.items() <= sc.resolved["us"].items()
     assert "level" not in sc.resolved["us"]   # the threshold rule's parameter was dropped
     assert sc.resolved["end"] == "2021-12-31"
@@ -326,7 +325,7 @@ def test_overrides_as_a_mapping():
 def test_scenario_from_dict_extends_relative_to_base_dir():
     sc = scenario_from_dict({"name": "d", "extends": "history.toml", "iraq": {"restraint": 0.5}},
                             base_dir=SCENARIOS)
-    assert sc.params.iraq.restraint == 0.5 and len(sc.params.shocks) == 2 and sc.path is None
+    assert sc.params.iraq.restraint == 0.5 and sc.params.shocks == load_scenario(HISTORY).params.shocks and sc.path is None
 
 
 # --- Bad input ----------------------------------------------------------------------------------
