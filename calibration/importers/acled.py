@@ -33,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from calibration.importers.common import (COUNTRIES, ImportResult, event_type_table,
-                                          in_window, lookup, parse_count, parse_date,
+                                          lookup, out_of_scope, parse_count, parse_date,
                                           read_rows, record_row, resolve, site_of,
                                           split_names, target_key)
 from sim.errors import InputError
@@ -72,22 +72,12 @@ def read_acled(path: str | Path) -> ImportResult:
                     detail=row["sub_event_type"], country=row["country"])
         if not ident:
             raise InputError(where, "event_id_cnty", "must not be empty")
-        if ident in seen:
-            result.skip(line, f"duplicate id: {ident} (line {seen[ident]})", **info)
+        reason = out_of_scope(ident, line, seen, day, row["country"], row["event_type"],
+                              known_types, f"{row['event_type']} / {row['sub_event_type']}")
+        if reason:
+            result.skip(line, reason, **info)
             continue
-        seen[ident] = line
-        if not in_window(day):
-            result.skip(line, f"date outside window: {day} is not in 2019-10-01..2024-12-31",
-                        **info)
-            continue
-        country = COUNTRIES.get(row["country"].strip().lower())
-        if country is None:
-            result.skip(line, f"country outside scope: {row['country']!r}", **info)
-            continue
-        if row["event_type"].lower() not in known_types:
-            result.skip(line, f"event type outside scope: {row['event_type']} / "
-                              f"{row['sub_event_type']}", **info)
-            continue
+        country = COUNTRIES[row["country"].strip().lower()]
         actors1, unknown1 = lookup(side1)
         actors2, unknown2 = lookup(side2)
         hit = resolve(types, row["event_type"], row["sub_event_type"], actors1, actors2)

@@ -126,6 +126,23 @@ def in_window(day: date) -> bool:
     return WINDOW[0] <= day <= WINDOW[1]
 
 
+def out_of_scope(ident: str, line: int, seen: dict[str, int], day: date, country: str,
+                 event_type: str, known_types: set[str], type_label: str) -> str | None:
+    """Why a row is not kept before its actors are read (a repeated id, a date outside the
+    window, a country or event type outside the model's scope), or None; every importer
+    screens its rows the same way. Records the row's id in ``seen``."""
+    if ident in seen:
+        return f"duplicate id: {ident} (line {seen[ident]})"
+    seen[ident] = line
+    if not in_window(day):
+        return f"date outside window: {day} is not in {WINDOW[0]}..{WINDOW[1]}"
+    if COUNTRIES.get(country.strip().lower()) is None:
+        return f"country outside scope: {country!r}"
+    if event_type.strip().lower() not in known_types:
+        return f"event type outside scope: {type_label}"
+    return None
+
+
 # --- Tables -------------------------------------------------------------------------------
 
 def name_key(name: str) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from calibration.importers.common import (COUNTRIES, ImportResult, event_type_table,
-                                          in_window, lookup, parse_count, parse_date,
+                                          lookup, out_of_scope, parse_count, parse_date,
                                           read_rows, record_row, resolve, site_of,
                                           split_names, target_key)
 from sim.errors import InputError
@@ -77,22 +77,13 @@ def read_plover(path: str | Path) -> ImportResult:
         info = dict(id=ident, date=day.isoformat(), actor=row["actor_name"],
                     other_side=row["recipient_name"], event_type=row["event_type"],
                     detail=mode, country=row["country"])
-        if ident in seen:
-            result.skip(line, f"duplicate id: {ident} (line {seen[ident]})", **info)
+        reason = out_of_scope(ident, line, seen, day, row["country"], row["event_type"],
+                              known_types,
+                              row["event_type"] + (f" / {mode}" if mode else ""))
+        if reason:
+            result.skip(line, reason, **info)
             continue
-        seen[ident] = line
-        if not in_window(day):
-            result.skip(line, f"date outside window: {day} is not in 2019-10-01..2024-12-31",
-                        **info)
-            continue
-        country = COUNTRIES.get(row["country"].strip().lower())
-        if country is None:
-            result.skip(line, f"country outside scope: {row['country']!r}", **info)
-            continue
-        if row["event_type"].strip().lower() not in known_types:
-            result.skip(line, f"event type outside scope: {row['event_type']}"
-                              + (f" / {mode}" if mode else ""), **info)
-            continue
+        country = COUNTRIES[row["country"].strip().lower()]
         actors, unknown1 = lookup(split_names(row["actor_name"]))
         recipients, unknown2 = lookup(split_names(row["recipient_name"]))
         hit = resolve(types, row["event_type"], mode, actors, recipients)
