@@ -179,14 +179,9 @@ def discover_sweep(sweep_dir: str | os.PathLike, outcome: str, out: str | os.Pat
     """
     import pyarrow.parquet as pq
 
+    from sim.sensitivity.data import sweep_files
     sweep_dir = Path(sweep_dir)
-    man_path, runs_path = sweep_dir / "manifest.json", sweep_dir / "runs.parquet"
-    if not sweep_dir.is_dir():
-        raise InputError(str(sweep_dir), None, "no such sweep folder")
-    for p in (man_path, runs_path):
-        if not p.is_file():
-            raise InputError(str(sweep_dir), p.name, "missing: not a finished sweep (run "
-                                                     "`escalation sweep SPEC.toml` first)")
+    man_path, runs_path = sweep_files(sweep_dir)
     try:
         manifest = json.loads(man_path.read_text())
         parameters = [p["path"] for p in manifest["design"]["parameters"]]

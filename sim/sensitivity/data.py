@@ -61,10 +61,10 @@ class SweepData:
     replicates: int
 
 
-def load_sweep(sweep_dir: Path) -> SweepData:
-    """The sweep's manifest, design and runs (the point, replicate and metric columns)."""
-    import pyarrow.parquet as pq
-
+def sweep_files(sweep_dir: Path) -> tuple[Path, Path]:
+    """A finished sweep's ``manifest.json`` and ``runs.parquet``; one line naming what is
+    missing otherwise (analysis and discovery read the same two files)."""
+    sweep_dir = Path(sweep_dir)
     man_path, runs_path = sweep_dir / "manifest.json", sweep_dir / "runs.parquet"
     if not sweep_dir.is_dir():
         raise InputError(str(sweep_dir), None, "no such sweep folder")
@@ -73,6 +73,14 @@ def load_sweep(sweep_dir: Path) -> SweepData:
             raise InputError(str(sweep_dir), p.name, "missing: not a finished sweep (run "
                                                      "`escalation sweep SPEC.toml` first, or "
                                                      "--resume it)")
+    return man_path, runs_path
+
+
+def load_sweep(sweep_dir: Path) -> SweepData:
+    """The sweep's manifest, design and runs (the point, replicate and metric columns)."""
+    import pyarrow.parquet as pq
+
+    man_path, runs_path = sweep_files(sweep_dir)
     try:
         manifest = json.loads(man_path.read_text())
         design_info = manifest["design"]
