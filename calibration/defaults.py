@@ -15,7 +15,7 @@ DEFAULT_REPEATS = 3
 DEFAULT_REPLICATES = 500
 
 #: The backtest (calibration.backtest): forecast origins, horizons in days, the calibration
-#: budget and population per origin (the default backtest takes about 8 minutes with 2
+#: budget and population per origin (the default backtest takes 2-3 minutes with 2
 #: workers on a shared 2-core machine), and the forecast ensemble's size.
 BACKTEST_ORIGINS: tuple[str, ...] = ("2020-06-30", "2021-06-30", "2022-06-30", "2023-06-30",
                                      "2023-10-31", "2024-01-31")
