@@ -234,7 +234,7 @@ _RECORD_DTYPES: dict[np.dtype, np.dtype] = {}
 #: Parameters every replicate's day reads (the others only on attacks, strikes and exits).
 _DAILY_FIELDS = (
     "decay_anger", "shock_scale", "iran_directive_bias", "iran_tension_weight",
-    "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold",
+    "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold", "iran_can_stand_down",
     "iran_escalate_multiplier", "iran_restrain_multiplier", "decay_grievance", "decay_fear",
     "recovery", "mil_suspend_margin", "mil_attack_rate_scale", "mil_grievance_weight",
     "mil_fear_weight", "mil_tension_weight", "mil_after_exit_factor",
@@ -388,6 +388,8 @@ def iran_day(s, p, r, t, tension, decides, ev, count):
     tension = tension * p.shock_scale
     score = p.iran_directive_bias + p.iran_tension_weight * tension + p.iran_anger_weight * s.anger
     s.directive = iran_directive(score, p.iran_escalate_threshold, p.iran_restrain_threshold)
+    if s.directive == 0 and p.iran_can_stand_down < 0.5:
+        s.directive = 1       # the what-if in which Iran never orders a stand-down
     if s.directive == 2:
         s.directive_multiplier = p.iran_escalate_multiplier
     elif s.directive == 0:

@@ -59,6 +59,9 @@ class IranParams:
                                       doc="directive score above which Iran says escalate")
     restrain_threshold: float = param(-1.0, -10, 10, source="prior",
                                       doc="directive score below which Iran says restrain")
+    can_stand_down: int = param(
+        1, 0, 1, integer=True, source="scenario switch (issue 10: the lull what-ifs)",
+        doc="1: Iran may order its proxies to stand down ('restrain'); 0: never (what-if)")
     restrain_multiplier: float = param(0.15, 0, 1, source="prior",
                                        doc="militia attack-rate multiplier under 'restrain'")
     escalate_multiplier: float = param(4.0, 1, 50, source="prior",

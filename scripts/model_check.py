@@ -1,0 +1,62 @@
+"""The done-when checks of the model revision (issue 10) on one scenario, in about a minute.
+
+    .venv/bin/python scripts/model_check.py [scenario] [--replicates 200] [--set path=value ...]
+
+Prints the pattern table (record vs the ensemble's median and 90% band), every target's
+coverage, and the four headline criteria: the share of runs reaching rung 6+ in
+2019-10..2020-06, the median lull attacks, the median dispersion, the share of targets and
+patterns whose record value lies inside the band.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import pandas as pd
+
+from calibration import targets as tg
+from calibration.patterns import pattern_table
+from calibration.record import load_record, load_tallies
+from sim.batch import simulate
+from sim.scenario import load_scenario, scenario_path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario", nargs="?", default="history")
+    ap.add_argument("--replicates", type=int, default=200)
+    ap.add_argument("--set", nargs="*", default=[])
+    a = ap.parse_args(argv)
+    sc = load_scenario(scenario_path(a.scenario), overrides=a.set)
+    record, tallies = load_record(), load_tallies()
+    reps = np.arange(a.replicates)
+    out = simulate(sc.params, sc.start, sc.end, sc.seed, reps, record_events=True,
+                   record_daily=False)
+    events = tg.sim_events(out)
+    pats = pattern_table(record, events, sc.start, sc.end, reps)
+    pd.set_option("display.width", 160)
+    print(pats[["pattern", "record", "median", "lo90", "hi90", "inside"]].to_string(index=False))
+    targets = tg.default_targets(tallies, str(sc.start.date()), str(sc.end.date()))
+    obs = tg.observed(targets, record, str(sc.start.date()), str(sc.end.date()))
+    sim = tg.simulated(targets, events, sc.start, sc.end, reps)
+    lo, med, hi = np.nanquantile(sim, [0.05, 0.5, 0.95], axis=0)
+    inside = (obs >= lo) & (obs <= hi)
+    rows = pd.DataFrame(dict(target=[t.name for t in targets], fit=[t.fit for t in targets],
+                             record=obs, median=med, lo90=lo, hi90=hi, inside=inside))
+    print(rows.to_string(index=False))
+    p = pats.set_index("pattern")
+    n_in = int(inside.sum()) + int(pats["inside"].sum())
+    n_all = len(targets) + len(pats)
+    print(f"\nrung6+ 2019-10..2020-06 share: {p.loc['spiral_rung6_2019_2020', 'mean']:.2f} "
+          f"(>= 0.25)")
+    print(f"lull attacks median: {p.loc['attacks_lull_2024', 'median']:.0f} (<= 20)")
+    print(f"dispersion median: {p.loc['dispersion_monthly_attacks', 'median']:.2f} (>= 3)")
+    print(f"inside band: {n_in}/{n_all} = {n_in / n_all:.0%} (>= 90%)")
+    print(f"fitted targets inside: {int(inside[rows.fit].sum())}/{int(rows.fit.sum())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
