@@ -52,13 +52,18 @@ def parse_until(until, scenario) -> pd.Timestamp | None:
 
 
 def fit_targets(scenario, until: pd.Timestamp | None, tallies=None,
-                model_choice: bool = False) -> list[tg.Target]:
+                model_choice: bool = False, rules: Sequence[str] = ()) -> list[tg.Target]:
     """The fitted targets over the scenario's window, restricted to days up to ``until``;
-    with ``model_choice`` also :data:`calibration.targets.MODEL_CHOICE_TARGETS`."""
+    with ``model_choice`` also :data:`calibration.targets.MODEL_CHOICE_TARGETS`, and the
+    targets that inform the fitted ``rules``' own parameters
+    (:data:`calibration.priors.RULE_TARGETS`)."""
+    from calibration.priors import RULE_TARGETS
     start = scenario.start.strftime("%Y-%m-%d")
     end = scenario.end.strftime("%Y-%m-%d")
     every = tg.restrict(tg.default_targets(tallies, start, end), until)
-    extra = tg.MODEL_CHOICE_TARGETS if model_choice else ()
+    extra = set(tg.MODEL_CHOICE_TARGETS if model_choice else ())
+    for rule in rules:
+        extra |= set(RULE_TARGETS.get(rule, ()))
     return [t for t in every if t.fit or t.name in extra]
 
 
@@ -87,7 +92,7 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
     models = [model_for(r) for r in rules]
     seed = scenario.seed if seed is None else int(seed)
     end = until if until is not None else scenario.end
-    targets = fit_targets(scenario, until, tallies, model_choice=len(rules) > 1)
+    targets = fit_targets(scenario, until, tallies, model_choice=len(rules) > 1, rules=rules)
     if observed is None:
         observed = tg.observed(targets, record, scenario.start, scenario.end)
     observed = np.asarray(observed, dtype=float)
@@ -158,7 +163,7 @@ def synthetic_observation(scenario, rule: str, truth: dict[str, float], *, until
     until = parse_until(until, scenario)
     model = model_for(rule)
     seed = scenario.seed if seed is None else int(seed)
-    targets = fit_targets(scenario, until, tallies)
+    targets = fit_targets(scenario, until, tallies, rules=[rule])
     sim = EngineSimulator(scenario.params, scenario.start,
                           until if until is not None else scenario.end, seed, [model], targets)
     theta = np.array([[truth[p.name] for p in model.parameters]])

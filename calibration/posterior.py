@@ -216,11 +216,17 @@ def calibrated_toml(post: Posterior, rule: str | None = None, stat: str = "media
     from calibration.priors import expand
     values = expand({k: np.array([v]) for k, v in post.point(rule, stat).items()}, post.ratios)
     tables: dict[str, dict[str, float]] = {}
+    top: dict[str, float] = {}       # scenario-level keys (shock_scale, war_half_life_days)
     for path, v in values.items():
+        if "." not in path:
+            top[path] = float(v[0])
+            continue
         table, key = path.rsplit(".", 1)
         tables.setdefault(table, {})[key] = float(v[0])
     tables.setdefault("us", {})
     lines = [f"# {line}".rstrip() for line in header.strip().splitlines()] if header else []
+    if top:
+        lines += [""] + [f"{key} = {_fmt(v)}" for key, v in top.items()]
     for table in sorted(tables, key=_table_order):
         lines += ["", f"[{table}]"]
         if table == "us":

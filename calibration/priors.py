@@ -41,6 +41,29 @@ SHARED: tuple[Parameter, ...] = (
               doc="harm the U.S. ledger books per U.S./coalition death"),
     Parameter("weapons.rocket.lethal_probability", "loguniform", (0.001, 0.1),
               doc="chance an attack that gets through kills (drone and missile tied)"),
+    # The exogenous regional war: its size (the unit war of the scenario times shock_scale)
+    # and decay are fitted, not fixed (issue 10).
+    Parameter("shock_scale", "loguniform", (0.3, 10.0),
+              doc="size of the regional war (the scenario's unit war, times this)"),
+    Parameter("war_half_life_days", "loguniform", (30.0, 730.0),
+              doc="half-life of the regional war's tension"),
+    # Iran weighs risk against anger.
+    Parameter("iran.risk_weight", "uniform", (0.0, 3.0),
+              doc="how much the risk of a direct U.S. answer lowers Iran's directive"),
+    Parameter("iran.risk_per_us_death", "loguniform", (0.1, 10.0),
+              doc="risk Iran perceives per U.S./coalition death its proxies cause"),
+    Parameter("iran.risk_per_strike_target", "loguniform", (0.01, 1.0),
+              doc="risk Iran perceives per target of a U.S. strike round"),
+    Parameter("iran.risk_half_life_days", "loguniform", (14.0, 365.0),
+              doc="half-life of the risk Iran perceives"),
+    # Escalation feeds on itself.
+    Parameter("militias.contagion_branching", "uniform", (0.0, 0.9),
+              doc="expected further attacks one attack sets off"),
+    Parameter("militias.contagion_half_life_days", "loguniform", (3.0, 60.0),
+              doc="half-life of an attack's excitation"),
+    # Baghdad acts.
+    Parameter("iraq.raid_rate", "loguniform", (0.001, 0.3),
+              doc="chance per day of a raid per unit of pressure and restraint effort"),
 )
 
 #: Each rule's trigger parameters (``us.<name>``); other rule parameters stay at defaults.
@@ -53,6 +76,12 @@ RULE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
                              doc="decayed harm that triggers a strike round"),),
     "decapitation": (Parameter("us.level", "uniform", (1.0, 60.0),
                                doc="decayed harm that triggers a strike round"),),
+    "ladder": (Parameter("us.level", "uniform", (1.0, 60.0),
+                         doc="decayed harm that triggers a strike round"),
+               Parameter("us.leader_level", "loguniform", (20.0, 2000.0),
+                         doc="accumulated harm at which the answer strikes leaders"),
+               Parameter("us.large_deaths", "uniform", (1.0, 6.0),
+                         doc="deaths since the last strike that call for a large round"),),
     "tit_for_tat": (Parameter("us.respond_probability", "loguniform", (0.005, 1.0),
                               doc="chance an attack day is answered"),),
     "red_line": (Parameter("us.deaths", "uniform", (1.0, 5.0),
@@ -61,6 +90,12 @@ RULE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
                            doc="wounded since the last strike that cross the line"),),
     "restraint": (),
 }
+
+#: Targets that inform a rule's own parameters and enter the distance when that rule is
+#: fitted: the ladder's leader strikes (3 rounds in the record: 2020-01-03, 2024-01-04,
+#: 2024-02-07) inform ``us.leader_level``.
+RULE_TARGETS: dict[str, tuple[str, ...]] = {"ladder": ("leader_strike_rounds",)}
+
 
 def rule_parameters(rule: str) -> tuple[Parameter, ...]:
     """The fitted trigger parameters of a rule (a registered rule without an entry here is

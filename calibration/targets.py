@@ -26,14 +26,18 @@ target                                 informs
 =====================================  ===================================================
 tally 2019-10-to-2020-06-attacks-iraq  militias.attack_rate_scale; iran.escalate_multiplier
                                        (Iran's anger after 2020-01-03 sets "escalate")
-tally 2021-to-2023-attacks             militias.attack_rate_scale (the quiet-years level)
+tally 2021-to-2023-attacks             militias.attack_rate_scale, contagion_branching,
+                                       iraq.raid_rate (the quiet-years level)
 tally 2021-post-strike-attacks         militias.grievance_weight (provocation after the
                                        2021-06-27 strikes)
-tally 2023-10-17-to-02-02-attacks      iran.escalate_multiplier (the Gaza-war campaign)
-tally 2024-02-lull-attacks             militias.fear_weight (the quiet after the Feb 2024
-                                       strikes; no input supplies it)
+tally 2023-10-17-to-02-02-attacks      iran.escalate_multiplier, shock_scale,
+                                       war_half_life_days (the Gaza-war campaign)
+tally 2024-02-lull-attacks             militias.fear_weight, iran.risk_* (the quiet after
+                                       Tower 22 and the Feb 2024 strikes; no input
+                                       supplies it)
 tally 2019-12-to-2020-09-fatalities    weapons.*.lethal_probability
-freeze_attacks (Sept-Oct 2023)         the militias' pause (an outcome, no input); attack_rate_scale
+freeze_attacks (Sept-Oct 2023)         the militias' pause (an outcome, no input); attack_rate_scale,
+                                       contagion_half_life_days
 strike_rounds_2019_2020 ... _2024      us.level (how much harm a strike answers)
 lethal_attacks                         weapons.*.lethal_probability
 lethal_unanswered_14d                  us.harm_per_killed (no lethal attack went unanswered)
@@ -43,7 +47,8 @@ post_strike_ratio                      militias.fear_weight vs militias.grievanc
 
 In a comparison of rules (``escalation calibrate --compare-rules``) the distance also
 includes ``leader_strike_rounds`` (:data:`MODEL_CHOICE_TARGETS`), which tells
-``decapitation`` from the rest.
+``decapitation`` from the rest; a fit of the ``ladder`` rule includes it too, for
+``us.leader_level`` (``calibration.priors.RULE_TARGETS``).
 
 Check-only targets: every other tally (attacks by scope, drone attacks, injuries, the
 strike tally), deaths, leader strike rounds, strike rounds in Iraq, Iraqi condemnations
@@ -96,10 +101,12 @@ COUNTRIES: tuple[str, ...] = ("iraq", "syria", "jordan")
 #: attacks on U.S. sites do not include (tallies.csv note: "not an official count").
 FIT_TALLIES: dict[str, str] = {
     "2019-10-to-2020-06-attacks-iraq": "militias.attack_rate_scale, iran.escalate_multiplier",
-    "2021-to-2023-attacks": "militias.attack_rate_scale",
+    "2021-to-2023-attacks": "militias.attack_rate_scale, militias.contagion_branching, "
+                            "iraq.raid_rate",
     "2021-post-strike-attacks": "militias.grievance_weight",
-    "2023-10-17-to-02-02-attacks": "iran.escalate_multiplier",
-    "2024-02-lull-attacks": "militias.fear_weight",
+    "2023-10-17-to-02-02-attacks": "iran.escalate_multiplier, shock_scale, war_half_life_days",
+    "2024-02-lull-attacks": "militias.fear_weight, iran.risk_weight, iran.risk_per_us_death, "
+                            "iran.risk_per_strike_target, iran.risk_half_life_days",
     "2019-12-to-2020-09-fatalities": "weapons.*.lethal_probability",
 }
 
@@ -448,7 +455,8 @@ def default_targets(tallies: pd.DataFrame | None = None, start: str = "2019-10-0
                           description=f"U.S. strike rounds {t0}..{t1}"))
     out += [
         Target("freeze_attacks", "count", *FREEZE, "attacks", fit=True,
-               informs="militias.attack_rate_scale (pause)",
+               informs="militias.attack_rate_scale, militias.contagion_half_life_days "
+                       "(pause)",
                description="attacks during the Sept-Oct 2023 freeze (documented: none)"),
         Target("lethal_attacks", "count", start, end, "lethal_attacks", fit=True,
                informs="weapons.*.lethal_probability",

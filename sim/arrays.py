@@ -25,7 +25,8 @@ from sim.params import (SHOCK_KINDS, WEAPON_KEYS, FactionParams, IranParams, Ira
 from sim.rules import Rule, make_rule
 
 COUNTRY_CODES = {"iraq": 0, "syria": 1, "jordan": 2}
-DEFAULT_SHOCK_HALF_LIFE = {"regional_war": 150.0}
+#: Columns of the daily inputs table (``ParamArrays.inputs``, days x m x INPUTS).
+INPUTS = ("tension", "troops_iraq", "troops_syria")
 
 
 def _fields(cls) -> list[str]:
@@ -94,9 +95,11 @@ class ParamArrays:
         self.us["us_share_of_killed"] = value("us.us_share_of_killed", US_SHARE_OF_KILLED)
         self.iraq = {k: value(f"iraq.{k}", getattr(params.iraq, k)) for k in _fields(IraqParams)}
         self.shock_scale = value("shock_scale", params.shock_scale)
+        self.war_half_life = value("war_half_life_days", params.war_half_life_days)
 
         self.rule_periods = self._rule_periods(params, overrides, n, timeline)
         self.tension, self.restraint_override = shock_series(params, timeline)
+        self.inputs = daily_inputs(params, timeline, self.war_half_life, self.us)
         if overrides:
             raise InputError(None, sorted(overrides)[0], "no such parameter")
 
@@ -114,6 +117,11 @@ class ParamArrays:
             "fear": 0.5 ** (1.0 / self.militia["fear_half_life_days"]),
             "harm": 0.5 ** (1.0 / self.us["harm_half_life_days"]),
             "sovereignty": 0.5 ** (1.0 / self.iraq["sovereignty_half_life_days"]),
+            "risk": 0.5 ** (1.0 / self.iran["risk_half_life_days"]),
+            "contagion": 0.5 ** (1.0 / self.militia["contagion_half_life_days"]),
+            "resolve": 0.5 ** (1.0 / self.us["resolve_half_life_days"]),
+            "pressure": 0.5 ** (1.0 / self.iraq["pressure_half_life_days"]),
+            "standing": 0.5 ** (1.0 / self.iraq["standing_half_life_days"]),
         }
 
     @staticmethod
@@ -151,23 +159,67 @@ class ParamArrays:
 US_SHARE_OF_KILLED = 0.75
 
 
-def shock_series(params: ModelParams, timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
-    """Daily regional tension and Baghdad's restraint override (NaN = none) from the shocks."""
+def shock_series(params: ModelParams, timeline: Timeline,
+                 war_half_life: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Daily regional tension and Baghdad's restraint override (NaN = none) from the shocks.
+
+    Tension is days long, or days x m with ``war_half_life`` an array of m half-lives (a
+    calibration fits the war's decay per run); a shock's own ``half_life_days`` wins.
+    """
     days = np.arange(timeline.days)
-    tension = np.zeros(timeline.days)
+    half_default = np.atleast_1d(np.asarray(
+        params.war_half_life_days if war_half_life is None else war_half_life, dtype=float))
+    tension = np.zeros((timeline.days, len(half_default)))
+    truce = np.zeros(timeline.days)
     restraint = np.full(timeline.days, np.nan)
     for i, shock in enumerate(sorted(params.shocks, key=lambda s: s.date)):
         if shock.kind not in SHOCK_KINDS:
             raise InputError(None, f"shocks[{i}].kind",
                              f"unknown kind {shock.kind!r}; known: {', '.join(SHOCK_KINDS)}")
         d0 = timeline.day_of(shock.date)
+        d1 = timeline.day_of(shock.end) if getattr(shock, "end", "") else timeline.days
+        during = (days >= d0) & (days <= d1)
         if shock.kind == "regional_war":
-            half = shock.half_life_days or DEFAULT_SHOCK_HALF_LIFE["regional_war"]
+            half = shock.half_life_days or half_default
             after = days >= d0
-            tension[after] += shock.size * 0.5 ** ((days[after] - d0) / half)
+            tension[after] += shock.size * 0.5 ** ((days[after, None] - d0) / half)
         elif shock.kind == "freeze":
-            d1 = timeline.day_of(shock.end) if shock.end else timeline.days
-            tension[(days >= d0) & (days <= d1)] -= shock.size
+            tension[during] -= shock.size
+        elif shock.kind == "truce":
+            truce[during] = np.maximum(truce[during], shock.size)
         elif shock.kind == "iraq_government":
             restraint[days >= d0] = shock.size
-    return tension, restraint
+    # A truce cuts the wars' tension (not a freeze's negative tension) while it holds.
+    tension = np.where(tension > 0, tension * (1.0 - truce[:, None]), tension)
+    return (tension[:, 0] if war_half_life is None or np.ndim(war_half_life) == 0
+            else tension), restraint
+
+
+def troop_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
+    """Daily U.S. troops in Iraq and Syria (days x 2): ``us.troops_*`` until the scenario's
+    first ``us_troops_*`` shock, then the documented posture."""
+    days = np.arange(timeline.days)
+    troops = np.empty((timeline.days, 2))
+    troops[:, 0], troops[:, 1] = params.us.troops_iraq, params.us.troops_syria
+    for shock in sorted(params.shocks, key=lambda s: s.date):
+        col = {"us_troops_iraq": 0, "us_troops_syria": 1}.get(shock.kind)
+        if col is not None:
+            troops[days >= timeline.day_of(shock.date), col] = shock.size
+    return troops
+
+
+def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndarray,
+                 us: dict[str, np.ndarray]) -> np.ndarray:
+    """The exogenous inputs the compiled days read (days x m x len(INPUTS)): regional
+    tension, troops in Iraq, troops in Syria. m is 1 when every replicate shares them, else
+    one column per replicate (the war's decay fitted per run)."""
+    halves = np.unique(war_half_life)
+    per_run = len(halves) > 1
+    tension, _ = shock_series(params, timeline, war_half_life if per_run else halves[:1])
+    troops = troop_series(params, timeline)
+    m = tension.shape[1]
+    out = np.empty((timeline.days, m, len(INPUTS)))
+    out[:, :, 0] = tension
+    out[:, :, 1] = troops[:, :1]
+    out[:, :, 2] = troops[:, 1:]
+    return out

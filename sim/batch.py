@@ -79,7 +79,7 @@ def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
     resume = False
     while True:
         t, rows, asked = dyn.run_days(s.rec, P, t, stop, resume, strike, size, leaders,
-                                      p.tension, p.restraint_override, dyn._ALL_FACTIONS,
+                                      p.inputs, p.restraint_override, dyn._ALL_FACTIONS,
                                       rec.table, rec.add, ask, rows, count)
         if not asked:
             break

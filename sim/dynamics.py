@@ -67,17 +67,26 @@ ATTACK_COUNT, ATTACK_SLOT, MAX_ATTACKS, ATTACK_FIELDS = (Slot.ATTACK_COUNT, Slot
                                                          Slot.MAX_ATTACKS, Slot.ATTACK_FIELDS)
 US_RULE, US_STRIKE, IRAN_ATTACK, IRAQ_SLOT = (Slot.US_RULE, Slot.US_STRIKE, Slot.IRAN_ATTACK,
                                               Slot.IRAQ)
+STAND_DOWN_SLOT, STORMING_SLOT = Slot.STAND_DOWN, Slot.STORMING
+RAID, DIRECTIVE = A["raid"], A["directive"]
+CROWD = WEAPON_NAMES.index("crowd")
+#: With no attribution, U.S. forces blame the faction the record names most (a test checks
+#: it against calibration/data/events.csv): Kataib Hezbollah.
+FALLBACK_FACTION = FACTIONS.index("kataib_hezbollah")
+#: Columns of the daily inputs (sim.arrays.INPUTS).
+IN_TENSION, IN_TROOPS_IRAQ, IN_TROOPS_SYRIA = 0, 1, 2
 
 DAILY_COLUMNS = ("attacks", "lethal_attacks", "strikes", "leader_strikes", "state_attacks",
                  "us_killed", "coalition_killed", "us_wounded", "militia_killed",
                  "iraqi_killed", "condemnations", "rung", "level", "directive", "sovereignty",
                  "fear", "grievance", "arsenal", "present_iraq", "present_syria",
-                 "suspended")
+                 "suspended", "risk", "excitement")
 
 SUMMARY_COLUMNS = ("attacks", "lethal_attacks", "us_killed", "coalition_killed", "us_wounded",
                    "militia_killed", "iraqi_killed", "strike_rounds", "leader_strikes",
                    "condemnations", "highest_rung", "highest_rung_day", "days_at_rung5plus",
-                   "us_left_iraq", "us_left_iraq_day", "iran_direct_attack")
+                   "us_left_iraq", "us_left_iraq_day", "iran_direct_attack", "raids",
+                   "stormings", "stand_downs")
 
 #: Today's counters (reset each day), as ``td_<name>`` fields of the state.
 TODAY_COUNTS = ("attacks", "lethal_attacks", "us_killed", "coalition_killed", "us_wounded",
@@ -149,19 +158,23 @@ def _state_dtype() -> np.dtype:
     fields = [
         ("key", np.uint64),
         # Iran
-        ("anger", f8), ("directive", i8), ("directive_multiplier", f8),
-        ("retaliation_day", i8),
+        ("anger", f8), ("risk", f8), ("directive", i8), ("directive_multiplier", f8),
+        ("retaliation_day", i8), ("order_day", i8),
         # militias, per faction
         ("grievance", f8, (F,)), ("fear", f8, (F,)), ("leadership", f8, (F,)),
         ("fighters", f8, (F,)), ("arsenal", f8, (F, W)), ("suspended", np.uint8, (F,)),
+        ("obeying", np.uint8, (F,)), ("excitement", f8), ("td_excitement", f8),
+        ("struck_iraq_day", i8, (F,)),
+        ("stormed_day", i8, (F,)),
         # U.S. forces
-        ("harm", f8), ("harm_by_faction", f8, (F,)), ("attacks_since", i8),
+        ("harm", f8), ("harm_long", f8), ("harm_by_faction", f8, (F,)), ("attacks_since", i8),
         ("killed_since", i8), ("wounded_since", i8), ("days_since_strike", i8),
         ("strikes_so_far", i8), ("pending_day", i8), ("pending_size", f8),
         ("pending_leaders", b1), ("pending_target", i8), ("present_iraq", b1),
         ("present_syria", b1),
         # Iraqi government
         ("sovereignty", f8), ("restraint", f8), ("negotiating", b1), ("voted", b1),
+        ("pressure", f8), ("standing", f8),
         ("exit_day", i8), ("syria_exit_day", i8),
         # today (reset each day) and the escalation level
         *[(f"td_{c}", i8) for c in TODAY_COUNTS], ("td_harm", f8), ("td_strike_in_iraq", b1),
@@ -208,6 +221,10 @@ class State:
         rec["directive"] = 1
         rec["directive_multiplier"] = 1.0
         rec["retaliation_day"] = NEVER
+        rec["order_day"] = NEVER
+        rec["struck_iraq_day"] = NEVER
+        rec["stormed_day"] = NEVER
+        rec["standing"] = 1.0
         rec["leadership"] = 1.0
         rec["fighters"] = p.faction["fighters"]
         rec["arsenal"] = np.stack([p.faction[f"arsenal_{w}"] for w in WEAPON_KEYS], axis=2)
@@ -234,7 +251,10 @@ _RECORD_DTYPES: dict[np.dtype, np.dtype] = {}
 #: Parameters every replicate's day reads (the others only on attacks, strikes and exits).
 _DAILY_FIELDS = (
     "decay_anger", "shock_scale", "iran_directive_bias", "iran_tension_weight",
-    "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold", "iran_can_stand_down",
+    "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold",
+    "iran_can_stand_down", "iran_risk_weight", "decay_risk", "decay_contagion",
+    "mil_negotiation_calm", "us_exposure_elasticity", "us_troops_iraq", "us_troops_syria",
+    "fac_compliance", "fac_base_share", "decay_resolve", "decay_pressure", "decay_standing",
     "iran_escalate_multiplier", "iran_restrain_multiplier", "decay_grievance", "decay_fear",
     "recovery", "mil_suspend_margin", "mil_attack_rate_scale", "mil_grievance_weight",
     "mil_fear_weight", "mil_tension_weight", "mil_after_exit_factor",
@@ -264,6 +284,8 @@ def param_record(p: ParamArrays) -> np.ndarray:
              ("capacity", p.capacity, (F, W)), ("recovery", p.recovery[:, 0], ()),
              ("shock_scale", p.shock_scale, ())]
     cols += [("decay_" + k, v.reshape(n), ()) for k, v in p.decay.items()]
+    base = p.faction["base_attack_rate"]
+    cols += [("fac_base_share", base / np.maximum(base.sum(axis=1, keepdims=True), 1e-300), (F,))]
     cols += [(f"fac_follow_{d}", _follow_table(p.iran[f"{d}_multiplier"],
                                                p.faction["alignment"]), (F,))
              for d in ("escalate", "restrain")]
@@ -271,7 +293,9 @@ def param_record(p: ParamArrays) -> np.ndarray:
              (SP,)),
             ("site_until", np.broadcast_to(np.pad(p.site_until, (0, SP - S)), (n, SP)), (SP,)),
             ("state_attack_site", np.full(n, p.sites.index("al_asad")
-                                          if "al_asad" in p.sites else 0), ())]
+                                          if "al_asad" in p.sites else 0), ()),
+            ("storming_site", np.full(n, p.sites.index("baghdad_embassy")
+                                      if "baghdad_embassy" in p.sites else 0), ())]
     # The fields read every day first: fewer cache lines per replicate and day.
     hot = {name: i for i, name in enumerate(_DAILY_FIELDS)}
     cols.sort(key=lambda c: hot.get(c[0], len(hot)))
@@ -379,17 +403,32 @@ def raise_rung(s, rung):
 # --- Iran ----------------------------------------------------------------------------------------
 
 @jit_noalloc
-def iran_day(s, p, r, t, tension, decides, ev, count):
+def iran_day(s, p, r, t, inp, decides, ev, count):
     """Iran sets its directive, resupplies its proxies and answers the killing of its own.
 
-    ``decides`` False (history replay): the record's acts replace Iran's own attack decision.
+    The directive weighs what pushing the proxies gains (regional tension, anger at U.S.
+    strikes) against what it risks (``risk``: a direct U.S. answer against Iran, raised by
+    U.S. deaths the proxies cause, by large U.S. strike rounds and by Iran's own attacks).
+    Turning to 'restrain' is an order to stand down (``order_day``), which each faction
+    obeys or not (:func:`militia_day`). ``inp``: the day's exogenous inputs (rows by
+    replicate). ``decides`` False (history replay): the record's acts replace Iran's own
+    attack decision.
     """
     s.anger *= p.decay_anger
-    tension = tension * p.shock_scale
-    score = p.iran_directive_bias + p.iran_tension_weight * tension + p.iran_anger_weight * s.anger
+    s.risk *= p.decay_risk
+    tension = inp[r % inp.shape[0], IN_TENSION] * p.shock_scale
+    score = (p.iran_directive_bias + p.iran_tension_weight * tension
+             + p.iran_anger_weight * s.anger - p.iran_risk_weight * s.risk)
+    was = s.directive
     s.directive = iran_directive(score, p.iran_escalate_threshold, p.iran_restrain_threshold)
     if s.directive == 0 and p.iran_can_stand_down < 0.5:
         s.directive = 1       # the what-if in which Iran never orders a stand-down
+    if s.directive != was and s.directive != 1:
+        if s.directive == 0:
+            s.order_day = t
+        if decides:   # on the record only when Iran decides (not under history replay)
+            emit(ev, count, r, t, IRAN, DIRECTIVE, -1, -1, -1, -1, 0, 0, 0, 0, 0, UMBRELLA,
+                 0 if s.directive == 0 else 1, 0)
     if s.directive == 2:
         s.directive_multiplier = p.iran_escalate_multiplier
     elif s.directive == 0:
@@ -419,6 +458,7 @@ def iran_state_attack(s, p, r, t, ev, count):
             killed = 1 + kn.poisson(uniform(k, t, IRAN_ATTACK + 3),
                                     p.wpn_killed_extra_mean[BALLISTIC], -1)
     us_k = killed if uniform(k, t, IRAN_ATTACK + 4) < p.us_us_share_of_killed else 0
+    s.risk += p.iran_risk_per_own_attack
     book_state_attack(s, p, r, t, p.state_attack_site, int(intercepted), wounded, us_k,
                       killed - us_k, 0, ev, count)
 
@@ -436,11 +476,11 @@ def book_state_attack(s, p, r, t, site, intercepted, wounded, us_k, co_k, docume
 
 
 @jit_noalloc
-def _iran_all(S, P, t, tension, decides, ev, count, start):
+def _iran_all(S, P, t, inp, decides, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        iran_day(S[r], P[r % len(P)], r, t, tension, decides, ev, count)
+        iran_day(S[r], P[r % len(P)], r, t, inp, decides, ev, count)
     return S.shape[0]
 
 
@@ -451,7 +491,7 @@ def iran_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
     ``documented`` (history replay) replaces Iran's own attack decision with the record's.
     """
     P = param_record(p)
-    _each_replicate(_iran_all, s, log, P, t, p.tension[t], documented is None)
+    _each_replicate(_iran_all, s, log, P, t, p.inputs[t], documented is None)
     for ev in documented or ():
         everyone = np.arange(s.n)
         if ev["action"] == "state_attack":
@@ -479,15 +519,20 @@ def _documented_state_attack_all(S, P, t, site, intercepted, wounded, us_k, co_k
 # --- Militias ------------------------------------------------------------------------------------
 
 @jit_noalloc
-def militia_day(s, p, r, t, factions, tension, forced, n_att, scratch, ev, count):
-    """Each faction's day: memories fade, it may suspend, then decides how many attacks,
+def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
+    """Each faction's day: memories fade, it may suspend (out of fear, or on Iran's order if
+    it obeys), storm a U.S. site after a strike on it in Iraq, then decides how many attacks,
     with which weapon, on which U.S. site; outcomes are drawn per attack.
 
     ``factions``: the factions acting (a Mesa militia agent passes its own).
+    ``inp``: the day's exogenous inputs (rows by replicate: tension, troops).
     ``forced`` (history replay) keeps the state dynamics but leaves attacking to the record.
     ``n_att``, ``scratch``: room for the day's attack counts (F) and the weights of sites
     and weapons (:func:`scratch_for`).
     """
+    row = inp[r % inp.shape[0]]
+    tension = row[IN_TENSION] * p.shock_scale
+    exposure = exposure_factor(s, p, row)
     most = 0
     for f in factions:
         n_att[f] = 0
@@ -499,19 +544,35 @@ def militia_day(s, p, r, t, factions, tension, forced, n_att, scratch, ev, count
         suspend_now = (not was) and margin > p.mil_suspend_margin
         resume = was and margin < 0.5 * p.mil_suspend_margin
         s.suspended[f] = (was or suspend_now) and not resume
+        # Iran's order to stand down: obeyed or not, faction by faction, once per order.
+        if s.directive != 0:
+            s.obeying[f] = 0
+        elif s.order_day == t:
+            obeys = uniform(s.key, t, STAND_DOWN_SLOT + f) < p.fac_compliance[f]
+            s.obeying[f] = obeys
+            if obeys and not forced:
+                s.acc_stand_downs += 1
+                if not s.suspended[f]:
+                    emit(ev, count, r, t, f, SUSPENSION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 0, 0)
         if suspend_now and not forced:
             emit(ev, count, r, t, f, SUSPENSION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 0, 0)
-        if forced or s.suspended[f] or not (s.present_iraq or s.present_syria):
+        if forced or s.suspended[f] or s.obeying[f] or not (s.present_iraq or s.present_syria):
             continue        # no attacks today (a rate of zero draws zero)
+        maybe_storm(s, p, r, t, f, ev, count)
         # directive_follow(s.directive_multiplier, alignment), worked out once per run
         follow = (p.fac_follow_escalate[f] if s.directive == 2 else
                   p.fac_follow_restrain[f] if s.directive == 0 else 1.0)
         lam = attack_rate(
-            p.fac_base_attack_rate[f], s.grievance[f], s.fear[f], tension * p.shock_scale,
+            p.fac_base_attack_rate[f], s.grievance[f], s.fear[f], tension,
             follow, p.fac_alignment[f], s.leadership[f], s.restraint,
             p.iraq_restraint_effect, p.mil_attack_rate_scale, p.mil_grievance_weight,
             p.mil_fear_weight, p.mil_tension_weight)
-        lam *= 1.0 if s.present_iraq else p.mil_after_exit_factor
+        lam += contagion_rate(s.excitement * p.fac_base_share[f], s.fear[f], follow,
+                              p.fac_alignment[f], s.leadership[f], s.restraint,
+                              p.iraq_restraint_effect, p.mil_fear_weight)
+        lam *= exposure * (1.0 if s.present_iraq else p.mil_after_exit_factor)
+        if s.negotiating and s.present_iraq:
+            lam *= p.mil_negotiation_calm
         cap = int(p.mil_max_attacks_per_day)
         k = kn.poisson(uniform(s.key, t, ATTACK_COUNT + f), lam, cap)
         if k == 0:
@@ -530,6 +591,49 @@ def militia_day(s, p, r, t, factions, tension, forced, n_att, scratch, ev, count
         for f in factions:
             if n_att[f] > k:
                 militia_attack(s, p, r, t, f, k, open_sites, weights, ev, count)
+
+
+@jit_noalloc
+def contagion_rate(excitement, fear, follow, alignment, leadership, restraint,
+                   restraint_effect, fear_weight):
+    """Attacks per day a faction adds from the excitation of recent attacks (its share of
+    ``excitement``): emulation and competition for Iran's favour. Fear, a restraining
+    directive, lost leaders and Baghdad's restraint damp it; nothing amplifies it, so one
+    attack sets off at most ``contagion_branching`` others on average (a stable Hawkes
+    process; Lewis et al. 2012)."""
+    restrained = 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
+    return (excitement * np.exp(-fear_weight * max(fear, 0.0)) * min(follow, 1.0)
+            * leadership * restrained)
+
+
+@jit_noalloc
+def exposure_factor(s, p, row):
+    """(U.S. troops present / the reference posture) ** ``us.exposure_elasticity``: fewer
+    troops, fewer targets and fewer attacks. The reference is ``us.troops_iraq`` +
+    ``us.troops_syria``; the day's troops come from the scenario's documented posture."""
+    if p.us_exposure_elasticity == 0.0:
+        return 1.0
+    ref = p.us_troops_iraq + p.us_troops_syria
+    if ref <= 0:
+        return 1.0
+    present = (row[IN_TROOPS_IRAQ] * s.present_iraq + row[IN_TROOPS_SYRIA] * s.present_syria)
+    return (present / ref) ** p.us_exposure_elasticity
+
+
+@jit_noalloc
+def maybe_storm(s, p, r, t, f, ev, count):
+    """A faction struck in Iraq within ``storming_window_days``, aggrieved beyond
+    ``storming_grievance``, may storm a U.S. site (its supporters, as at the embassy on
+    2019-12-31), once per strike; the storming books harm in the U.S. ledger."""
+    if (s.present_iraq and s.struck_iraq_day[f] != NEVER
+            and t - s.struck_iraq_day[f] <= p.mil_storming_window_days
+            and s.stormed_day[f] < s.struck_iraq_day[f]
+            and s.grievance[f] > p.mil_storming_grievance
+            and uniform(s.key, t, STORMING_SLOT + f) < p.mil_storming_probability):
+        s.stormed_day[f] = t
+        s.acc_stormings += 1
+        record_attack(s, p, r, t, f, CROWD, p.storming_site, IRAQ, -1, 0, 0, 0, 0.0, 0,
+                      STORMING, ev, count)
 
 
 @jit_noalloc
@@ -581,12 +685,35 @@ def militia_attack(s, p, r, t, f, k, site_w, weights, ev, count):
 @jit_noalloc
 def record_attack(s, p, r, t, f, weapon, site, country, intercepted, wounded, us_killed,
                   coalition_killed, u_attribution, documented, action, ev, count):
-    """Book an attack's harm (U.S. ledger, today's counts) and its event."""
+    """Book an attack's harm (U.S. ledger, today's counts), what it does to Iran's risk, to
+    the excitation of other factions and to the pressure on Baghdad, and its event.
+
+    Attribution: U.S. forces attribute the harm to the faction with chance
+    ``us.attribution_accuracy`` (less while the factions claim collectively under Iran's
+    'escalate' directive); of the rest, the share ``us.misattribution`` is blamed on the
+    faction the record names most (:data:`FALLBACK_FACTION`), whoever attacked.
+    """
     killed = us_killed + coalition_killed
     harm = p.us_harm_per_attack + p.us_harm_per_wounded * wounded + p.us_harm_per_killed * killed
+    if action == STORMING:
+        harm += p.us_harm_per_storming
     s.harm += harm
-    if u_attribution < p.us_attribution_accuracy and f < F:
-        s.harm_by_faction[f] += harm
+    s.harm_long += harm
+    if f < F:
+        accuracy = p.us_attribution_accuracy * (p.us_umbrella_attribution_factor
+                                                if s.directive == 2 else 1.0)
+        if u_attribution < accuracy:
+            s.harm_by_faction[f] += harm
+        elif u_attribution < accuracy + (1.0 - accuracy) * p.us_misattribution:
+            s.harm_by_faction[FALLBACK_FACTION] += harm
+    if f < US or f >= UMBRELLA:     # a militia's attack (a faction, the umbrella, unknown)
+        # Excitation (folded in at the end of the day, so the order factions act in a day
+        # does not matter) and Iran's risk from the deaths its proxies cause.
+        s.td_excitement += (p.mil_contagion_branching * (1.0 - p.decay_contagion)
+                            * (p.mil_contagion_lethal_factor if killed > 0 else 1.0))
+        s.risk += p.iran_risk_per_us_death * killed
+    if country == IRAQ:
+        s.pressure += 1.0
     s.td_attacks += 1
     s.td_lethal_attacks += killed > 0
     s.td_us_killed += us_killed
@@ -603,13 +730,13 @@ def record_attack(s, p, r, t, f, weapon, site, country, intercepted, wounded, us
 
 
 @jit
-def _militia_all(S, P, t, factions, tension, forced, ev, count, start):
+def _militia_all(S, P, t, factions, inp, forced, ev, count, start):
     n_att = np.zeros(F, np.int64)
     scratch = scratch_for(P)
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        militia_day(S[r], P[r % len(P)], r, t, factions, tension, forced, n_att, scratch, ev, count)
+        militia_day(S[r], P[r % len(P)], r, t, factions, inp, forced, n_att, scratch, ev, count)
     return S.shape[0]
 
 
@@ -624,7 +751,7 @@ def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
     """
     fs = _ALL_FACTIONS if factions is None else np.asarray(factions, dtype=np.int64)
     _each_replicate(_militia_all, s, log, param_record(p), t, fs,
-                    p.tension[t], forced)
+                    p.inputs[t], forced)
 
 
 def documented_attacks(s: State, p: ParamArrays, t: int, log, events: list[dict]) -> None:
@@ -666,7 +793,8 @@ def observe(s: State, t: int = 0) -> Observation:
         wounded_today=rec["td_us_wounded"], attacks_since_strike=rec["attacks_since"],
         killed_since_strike=rec["killed_since"], wounded_since_strike=rec["wounded_since"],
         harm=rec["harm"], days_since_strike=rec["days_since_strike"],
-        strikes_so_far=rec["strikes_so_far"], iraq_sovereignty=rec["sovereignty"])
+        strikes_so_far=rec["strikes_so_far"], iraq_sovereignty=rec["sovereignty"],
+        harm_long=rec["harm_long"])
 
 
 @jit_noalloc
@@ -692,6 +820,7 @@ def us_day_after_rule(s, p, r, t, strike, size, leaders, ev, count):
         if s.pending_day == t:  # a zero lag strikes the same day
             land_pending_strike(s, p, r, t, ev, count)
     s.harm *= p.decay_harm
+    s.harm_long *= p.decay_resolve
     for f in range(F):
         s.harm_by_faction[f] *= p.decay_harm
 
@@ -712,9 +841,9 @@ def land_pending_strike(s, p, r, t, ev, count):
 @jit_noalloc
 def responsible_faction(s, p):
     """The faction the U.S. holds responsible: the most attributed harm since the last strike,
-    else the strongest faction (Kataib Hezbollah in the defaults)."""
-    return _first_max(s.harm_by_faction) if s.harm_by_faction[
-        _first_max(s.harm_by_faction)] > 0 else _first_max(p.fac_fighters)
+    else the faction the record names most (:data:`FALLBACK_FACTION`)."""
+    best = _first_max(s.harm_by_faction)
+    return best if s.harm_by_faction[best] > 0 else FALLBACK_FACTION
 
 
 @jit_noalloc
@@ -774,6 +903,9 @@ def execute_strike(s, p, r, t, f, country, size, leaders, killed, iraqi, command
     if leaders:
         s.leadership[f] *= 1.0 - p.mil_leadership_loss
     s.anger += p.iran_anger_per_strike * size + p.iran_anger_per_commander * commander
+    s.risk += p.iran_risk_per_strike_target * size
+    if country == IRAQ:
+        s.struck_iraq_day[f] = t
     if retaliate:
         s.retaliation_day = t + int(p.iran_retaliation_lag_days)
     in_iraq = country == IRAQ
@@ -827,6 +959,7 @@ def _us_decay_all(S, P):
     for r in range(S.shape[0]):
         s, p = S[r], P[r % len(P)]
         s.harm *= p.decay_harm
+        s.harm_long *= p.decay_resolve
         for f in range(F):
             s.harm_by_faction[f] *= p.decay_harm
 
@@ -891,12 +1024,35 @@ def rng_uniform(s: State, t: int, slot: int) -> np.ndarray:
 
 @jit_noalloc
 def iraq_day(s, p, r, t, override, decides, ev, count):
-    """Baghdad condemns strikes on its soil, negotiates, votes, and may end the U.S. presence.
+    """Baghdad restrains, raids, condemns strikes on its soil, negotiates, votes, and may end
+    the U.S. presence.
 
-    ``decides`` False (history replay): the record's political acts replace Baghdad's own.
+    Restraint (political pressure on the factions) works in proportion to Baghdad's
+    ``standing`` with the militias' political allies and erodes with its sovereignty
+    grievance. Attacks on Iraqi soil build ``pressure`` to act: a raid on the faction held
+    responsible (as on 2020-06-25) seizes arsenal and frightens it, but aggrieves it and
+    costs Baghdad standing. ``decides`` False (history replay): the record's political acts
+    replace Baghdad's own.
     """
+    s.standing += (1.0 - s.standing) * (1.0 - p.decay_standing)
     effort = p.iraq_restraint if np.isnan(override) else override
-    s.restraint = effort * min(max(1.0 - p.iraq_restraint_erosion * s.sovereignty, 0.0), 1.0)
+    s.restraint = (effort * s.standing
+                   * min(max(1.0 - p.iraq_restraint_erosion * s.sovereignty, 0.0), 1.0))
+    if decides and s.pressure > 0:
+        if uniform(s.key, t, IRAQ_SLOT + 2) < min(p.iraq_raid_rate * effort * s.standing
+                                                  * s.pressure, 1.0):
+            f = responsible_faction(s, p)
+            for w in range(W):
+                s.arsenal[f, w] *= 1.0 - p.iraq_raid_capacity_loss
+            s.fear[f] += p.iraq_raid_fear
+            s.grievance[f] += p.iraq_raid_grievance
+            s.standing = max(s.standing - p.iraq_raid_standing_cost, 0.0)
+            s.pressure = 0.0
+            s.acc_raids += 1
+            emit(ev, count, r, t, IRAQ_GOV, RAID, -1, -1, IRAQ, -1, 0, 0, 0, 0, 0, f, 1, 0)
+    s.pressure *= p.decay_pressure
+    s.excitement = s.excitement * p.decay_contagion + s.td_excitement
+    s.td_excitement = 0.0
     if decides:
         if s.td_strike_in_iraq and uniform(s.key, t, IRAQ_SLOT) < p.iraq_condemn_probability:
             s.td_condemnations += 1
@@ -1025,7 +1181,9 @@ def end_of_day(s, t, daily, r, add):
         _put(d, 17, _total(s.arsenal), add)
         _put(d, 18, s.present_iraq, add)
         _put(d, 19, s.present_syria, add)
-        _put(d, 20, _total(s.suspended), add)
+        _put(d, 20, _total(s.suspended) + _total(s.obeying), add)
+        _put(d, 21, s.risk, add)
+        _put(d, 22, s.excitement, add)
     s.td_attacks = 0
     s.td_lethal_attacks = 0
     s.td_us_killed = 0
@@ -1049,7 +1207,7 @@ def _end_of_day_all(S, t, daily, add):
 
 
 @jit
-def run_days(S, P, t, stop, resume, strike, size, leaders, tension, override, factions,
+def run_days(S, P, t, stop, resume, strike, size, leaders, inputs, override, factions,
              daily, add, ask, ev, count):
     """The batch engine's days ``t`` .. ``stop - 1`` for every replicate, each actor's day in
     DESIGN.md's order, without leaving compiled code until the deterrence rule must be asked.
@@ -1068,7 +1226,7 @@ def run_days(S, P, t, stop, resume, strike, size, leaders, tension, override, fa
         else:
             r = 0
             while r < n:
-                r = _before_rule(S, P, t, r, tension[t], factions, n_att, scratch, ask, ev,
+                r = _before_rule(S, P, t, r, inputs[t], factions, n_att, scratch, ask, ev,
                                  count)
                 if r < n:
                     ev = kn.make_room(ev, count, ROOM * (n - r))
@@ -1086,13 +1244,13 @@ def run_days(S, P, t, stop, resume, strike, size, leaders, tension, override, fa
 
 
 @jit_noalloc
-def _before_rule(S, P, t, start, tension, factions, n_att, scratch, ask, ev, count):
+def _before_rule(S, P, t, start, inp, factions, n_att, scratch, ask, ev, count):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
         s, p = S[r], P[r % len(P)]
-        iran_day(s, p, r, t, tension, True, ev, count)
-        militia_day(s, p, r, t, factions, tension, False, n_att, scratch, ev, count)
+        iran_day(s, p, r, t, inp, True, ev, count)
+        militia_day(s, p, r, t, factions, inp, False, n_att, scratch, ev, count)
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
     return S.shape[0]
 

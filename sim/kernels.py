@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-STRIDE = 512                       # counters per simulated day (sim.rng.STRIDE)
+STRIDE = 1024                      # counters per simulated day (sim.rng.STRIDE)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -72,6 +72,21 @@ class IranParams:
                                   doc="drone sorties resupplied per faction-day, x alignment")
     resupply_ballistic_missile: float = param(0.01, 0, 1, source="prior",
                                               doc="missiles resupplied per faction-day")
+    risk_weight: float = param(
+        1.0, 0, 10, source="prior",
+        doc="how much the risk of a direct U.S. answer against Iran lowers its directive score")
+    risk_half_life_days: float = param(90.0, 1, 2000, source="prior",
+                                       doc="half-life of the risk Iran perceives")
+    risk_per_us_death: float = param(
+        1.0, 0, 20, source="prior (002_08fee3dbeaaca217.txt: Tower 22's deaths, then Qaani's "
+                           "visit and Kataib Hezbollah's suspension)",
+        doc="risk added per U.S./coalition death caused by the proxies")
+    risk_per_strike_target: float = param(
+        0.1, 0, 5, source="prior",
+        doc="risk added per target of a U.S. strike round (a large round signals resolve)")
+    risk_per_own_attack: float = param(
+        3.0, 0, 20, source="prior (record: Iran stood down after its own missiles of 2020-01-08)",
+        doc="risk added when Iran attacks U.S. forces itself (a direct exchange)")
     retaliation_probability: float = param(
         1.0, 0, 1, source="record: 2020-01-08 al-Asad answer to 2020-01-03 (1 of 1)",
         doc="chance Iran attacks U.S. forces itself after its commander is killed")
@@ -118,6 +133,27 @@ class MilitiaCommon:
     suspend_margin: float = param(2.0, 0, 20, source="prior",
                                   doc="fear minus grievance at which a faction suspends attacks "
                                       "(as Kataib Hezbollah did on 2024-01-30)")
+    contagion_branching: float = param(
+        0.4, 0, 0.95, source="prior (Lewis et al. 2012, 'Self-exciting point process models of "
+                             "civilian deaths in Iraq': 37-50% of events are excitation)",
+        doc="expected further attacks, across factions, that one attack sets off (emulation)")
+    contagion_half_life_days: float = param(
+        14.0, 1, 120, source="prior (Lewis et al. 2012: excitation lasting 2-6 weeks)",
+        doc="half-life of the excitation an attack leaves")
+    contagion_lethal_factor: float = param(
+        2.0, 1, 20, source="prior", doc="how many times more a lethal attack excites")
+    negotiation_calm: float = param(
+        0.7, 0, 1, source="prior (record: the exit talks of Aug 2023 and Jan 2024 were offered "
+                          "to calm the factions)",
+        doc="attack-rate multiplier while Baghdad negotiates the coalition's exit")
+    storming_grievance: float = param(
+        1.0, 0, 20, source="prior (record: the embassy storming of 2019-12-31 followed the "
+                           "strikes on Kataib Hezbollah of 2019-12-29)",
+        doc="grievance above which a faction struck in Iraq may storm a U.S. site")
+    storming_probability: float = param(0.2, 0, 1, source="prior",
+                                        doc="chance per day of a storming while it may happen")
+    storming_window_days: int = param(7, 1, 60, integer=True, source="prior",
+                                      doc="days after a strike in Iraq in which it may happen")
     max_attacks_per_day: int = param(3, 1, 10, integer=True, source="prior",
                                      doc="most attacks one faction makes in a day")
     after_exit_factor: float = param(
@@ -135,6 +171,8 @@ class FactionParams:
     fighters: float = param(1000.0, 0, 200000, source="prior", doc="fighters")
     alignment: float = param(0.5, 0, 1, source="prior",
                              doc="how closely it follows Iran's directive (1 = fully)")
+    compliance: float = param(0.5, 0, 1, source="prior",
+                              doc="chance it suspends attacks when Iran orders a stand-down")
     prefer_rocket: float = param(1.0, 0, 100, source="prior", doc="weight of rockets")
     prefer_drone: float = param(1.0, 0, 100, source="prior", doc="weight of drones")
     prefer_ballistic_missile: float = param(0.0, 0, 100, source="prior",
@@ -153,12 +191,17 @@ class FactionParams:
 #: everything else is a prior. Kataib Hezbollah is the most active (003: "hundreds of attacks"
 #: claimed since the Gaza war); Kataib Imam Ali "less active since around 2020" (003).
 FACTION_DEFAULTS: dict[str, dict[str, float]] = {
+    # compliance: Kataib Hezbollah suspended on Iran's order (record:
+    # 2024-01-30-kh-suspends-operations), Harakat al-Nujaba said it would go on
+    # (2024-02-02-nujaba-continues); the others are priors at 0.5.
     "kataib_hezbollah": dict(base_attack_rate=0.030, fighters=7000, alignment=0.95,
+                             compliance=0.9,
                              prefer_rocket=2, prefer_drone=2, prefer_ballistic_missile=0.15,
                              arsenal_rocket=40, arsenal_drone=30, arsenal_ballistic_missile=4),
     "kataib_sayyid_al_shuhada": dict(base_attack_rate=0.012, fighters=3000, alignment=0.85,
                                      prefer_rocket=1.5, prefer_drone=1.5),
     "harakat_al_nujaba": dict(base_attack_rate=0.015, fighters=5000, alignment=0.9,
+                              compliance=0.2,
                               prefer_rocket=1.5, prefer_drone=2,
                               prefer_ballistic_missile=0.05, arsenal_ballistic_missile=2),
     "asaib_ahl_al_haq": dict(base_attack_rate=0.006, fighters=10000, alignment=0.6,
@@ -264,6 +307,25 @@ class USParams:
                                 doc="U.S. troops in Syria")
     attribution_accuracy: float = param(0.8, 0, 1, source="prior",
                                         doc="chance an attack is attributed to its faction")
+    misattribution: float = param(
+        0.3, 0, 1, source="prior",
+        doc="share of the attacks not attributed that are blamed on the faction the record "
+            "names most (Kataib Hezbollah), whether or not it attacked")
+    umbrella_attribution_factor: float = param(
+        0.5, 0, 1, source="prior (record: the Islamic Resistance in Iraq claims collectively "
+                          "from October 2023)",
+        doc="attribution accuracy multiplier while the factions campaign under Iran's "
+            "'escalate' directive and claim collectively")
+    exposure_elasticity: float = param(
+        1.0, 0, 3, source="prior",
+        doc="attack rate scales as (troops present / troops_iraq + troops_syria) to this power")
+    resolve_half_life_days: float = param(
+        120.0, 1, 2000, source="prior",
+        doc="half-life of the accumulated harm that strikes do not reset (the ladder's memory)")
+    harm_per_storming: float = param(
+        10.0, 0, 1000, source="prior (record: the storming of the embassy, 2019-12-31, was "
+                              "answered by the leader strike of 2020-01-03)",
+        doc="harm the ledger books for a storming of a U.S. site")
     harm_half_life_days: float = param(30.0, 1, 2000, source="prior",
                                        doc="half-life of the harm ledger")
     harm_per_attack: float = param(1.0, 0, 100, source="prior", doc="harm of any attack")
@@ -291,8 +353,9 @@ class USParams:
     iranian_commander_probability: float = param(
         0.05, 0, 1, source="prior (record: 1 of the leader strikes, 2020-01-03)",
         doc="chance a leader strike also kills an Iranian commander")
-    max_strike_size: float = param(5.0, 1, 100, source="prior",
-                                   doc="largest strike round, in targets")
+    max_strike_size: float = param(
+        100.0, 1, 100, source="record: 85 targets on 2024-02-02 (002_08fee3dbeaaca217.txt)",
+        doc="largest strike round, in targets")
 
 
 @dataclass
@@ -329,6 +392,26 @@ class IraqParams:
     restraint_effect: float = param(0.6, 0, 1, source="prior",
                                     doc="how much full restraint cuts a non-aligned faction's "
                                         "attacks (aligned factions feel it less)")
+    pressure_half_life_days: float = param(
+        30.0, 1, 2000, source="prior",
+        doc="half-life of the pressure attacks on Iraqi soil put on Baghdad to act")
+    raid_rate: float = param(
+        0.01, 0, 1, source="prior (record: the raid on Kataib Hezbollah of 2020-06-25)",
+        doc="chance per day of a raid per unit of pressure and of restraint effort")
+    raid_capacity_loss: float = param(
+        0.3, 0, 1, source="prior (record 2020-06-25: rockets seized, 14 detained)",
+        doc="share of the raided faction's arsenal seized")
+    raid_fear: float = param(1.0, 0, 10, source="prior",
+                             doc="fear the raided faction gains")
+    raid_grievance: float = param(0.5, 0, 10, source="prior",
+                                  doc="grievance the raided faction gains")
+    raid_standing_cost: float = param(
+        0.3, 0, 1, source="prior (record: the detainees of 2020-06-25 were released within "
+                          "days under the PMF's pressure)",
+        doc="Baghdad's standing with the militias' political allies lost per raid; its "
+            "restraint works in proportion to its standing")
+    standing_half_life_days: float = param(
+        90.0, 1, 2000, source="prior", doc="half-life of a loss of standing")
     syria_exit_probability: float = param(
         0.5, 0, 1, source="000_a0ed2b5f01c76508.txt (analysts: an Iraq exit makes Syria's "
                           "900 isolated) - size is a prior",
@@ -363,19 +446,28 @@ class Shock:
 
 #: Shock kinds and their effect; ``half_life_days`` 0 means the kind's default.
 SHOCK_KINDS: dict[str, str] = {
-    "regional_war": "adds `size` to regional tension, decaying with half_life_days (default 150)",
+    "regional_war": "adds `size` to regional tension, decaying with half_life_days (default: "
+                    "the scenario's war_half_life_days)",
+    "truce": "a truce in the regional war: its tension is cut by the share `size` (0-1) from "
+             "date to `end`",
+    "us_troops_iraq": "documented U.S. force posture: `size` troops in Iraq from date on",
+    "us_troops_syria": "documented U.S. force posture: `size` troops in Syria from date on",
     "freeze": "Iran's proxies hold fire: lowers tension by `size` from date to `end`",
     "iraq_government": "a new Iraqi government: Baghdad's restraint becomes `size` (0-1)",
 }
 #: Bounds of a shock's ``size`` by kind: ``regional_war`` and ``freeze`` are in units of
 #: regional tension; ``iraq_government`` sets Baghdad's restraint, a share.
 SHOCK_SIZE_BOUNDS: dict[str, tuple[float, float]] = {
-    "regional_war": (0.0, 10.0), "freeze": (0.0, 10.0), "iraq_government": (0.0, 1.0)}
+    "regional_war": (0.0, 10.0), "freeze": (0.0, 10.0), "iraq_government": (0.0, 1.0),
+    "truce": (0.0, 1.0), "us_troops_iraq": (0.0, 200000.0), "us_troops_syria": (0.0, 200000.0)}
 #: The keys each kind of shock may hold (``end`` for a freeze, ``half_life_days`` for a war).
 SHOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "regional_war": ("date", "kind", "size", "half_life_days"),
     "freeze": ("date", "kind", "size", "end"),
     "iraq_government": ("date", "kind", "size"),
+    "truce": ("date", "kind", "size", "end"),
+    "us_troops_iraq": ("date", "kind", "size"),
+    "us_troops_syria": ("date", "kind", "size"),
 }
 SHOCK_REQUIRED: tuple[str, ...] = ("date", "kind", "size")
 #: Parameters that runs, sweeps and calibration may override by path but scenario files do
@@ -422,7 +514,10 @@ class ModelParams:
     iraq: IraqParams = field(default_factory=IraqParams)
     shocks: list[Shock] = field(default_factory=list)
     shock_scale: float = param(1.0, *SHOCK_SCALE_BOUNDS, source="scenario",
-                               doc="multiplies the size of every shock")
+                               doc="multiplies the tension of every regional war and freeze")
+    war_half_life_days: float = param(
+        150.0, 1, 5000, source="prior",
+        doc="half-life of a regional war's tension (a shock may set its own)")
     replay: Replay = field(default_factory=Replay)
 
 

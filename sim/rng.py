@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STRIDE = 512  # counters per simulated day
+STRIDE = 1024  # counters per simulated day (the attack slots need 16 + 7 x 10 x 8 = 576)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -35,10 +35,12 @@ class Slot:
     ATTACK = 16               # + (faction * MAX_ATTACKS + k) * ATTACK_FIELDS + field
     MAX_ATTACKS = 10
     ATTACK_FIELDS = 8         # weapon, site, intercept, wounded, lethal, killed, us_share, attribution
-    US_RULE = 400
-    US_STRIKE = 401           # + field: country, killed, collateral, collateral count, commander, retaliation
-    IRAN_ATTACK = 420         # + field: intercept, wounded, lethal, killed, us_share
-    IRAQ = 440                # + field: condemn, syria exit
+    US_RULE = 600
+    US_STRIKE = 601           # + field: country, killed, collateral, collateral count, commander, retaliation
+    IRAN_ATTACK = 620         # + field: intercept, wounded, lethal, killed, us_share
+    IRAQ = 640                # + field: condemn, syria exit, raid
+    STAND_DOWN = 660          # + faction index: does it obey Iran's order to stand down
+    STORMING = 680            # + faction index: does it storm a U.S. site today
 
 
 def replicate_keys(seed: int, replicates: np.ndarray | range | list[int]) -> np.ndarray:

@@ -43,6 +43,9 @@ class Observation:
 
     ``harm`` is the decayed harm of attacks since the last strike (attacks, wounded and killed
     weighted by ``us.harm_per_*``); it resets to zero when a strike round lands.
+    ``harm_long`` is the same harm with a longer memory (``us.resolve_half_life_days``) that
+    strikes do not reset: how much has accumulated over a campaign (the ladder climbs on it);
+    None where an observation is built without it (rules then read ``harm``).
     """
 
     day: int
@@ -56,6 +59,7 @@ class Observation:
     days_since_strike: np.ndarray
     strikes_so_far: np.ndarray
     iraq_sovereignty: np.ndarray
+    harm_long: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -104,17 +108,22 @@ class Rule:
                                  f"{value.tolist()} is outside [{lo}, {hi}] for rule {self.name!r}")
             setattr(self, key, value)
 
-    def decide(self, obs: Observation, u: np.ndarray) -> tuple[np.ndarray, np.ndarray | float]:
-        """Return (strike?, size) per replicate. ``u``: uniform numbers, one per replicate."""
+    def decide(self, obs: Observation, u: np.ndarray) -> tuple:
+        """Return (strike?, size) per replicate, or (strike?, size, leaders?) for a rule that
+        chooses per replicate whether to strike leaders (else the class's ``leaders``).
+        ``u``: uniform numbers, one per replicate."""
         raise NotImplementedError
 
     def respond(self, obs: Observation, u: np.ndarray) -> Response:
         """The rule's response; sizes are at least one target where it strikes."""
-        strike, size = self.decide(obs, u)
+        answer = self.decide(obs, u)
+        strike, size = answer[0], answer[1]
+        leaders = answer[2] if len(answer) > 2 else self.leaders
         strike = np.broadcast_to(np.asarray(strike, dtype=bool), (obs.n,)).copy()
         size = np.broadcast_to(np.asarray(size, dtype=float), (obs.n,)).copy()
         size = np.where(strike, np.maximum(size, 1.0), 0.0)
-        return Response(strike, size, np.full(obs.n, self.leaders, dtype=bool) & strike)
+        leaders = np.broadcast_to(np.asarray(leaders, dtype=bool), (obs.n,)) & strike
+        return Response(strike, size, leaders)
 
     def describe(self) -> str:
         """The docstring's first line ('' for a rule without one)."""
@@ -301,3 +310,38 @@ class Decapitation(Rule):
 
     def decide(self, obs, u):
         return obs.harm >= self.level, self.size
+
+
+@register
+class Ladder(Rule):
+    """Strike on harm: facilities, leaders as harm accumulates, a large round after deaths.
+
+    The U.S. answers of 2019-2024 climbed so: facilities after K1 (2019-12-29), the leader
+    strike of 2020-01-03 after the embassy storming; facilities through late 2023, a leader
+    strike on 2024-01-04 after three months of attacks, and after the deaths at Tower 22 the
+    85-target round of 2024-02-02 (000_a0ed2b5f01c76508.txt, 002_08fee3dbeaaca217.txt).
+    Graduated escalation (Kahn, On Escalation, 1965; Schelling, Arms and Influence, 1966):
+    each rung answers a provocation the rung below did not deter. The accumulated harm is
+    ``harm_long``, which strike rounds do not reset.
+    """
+
+    name = "ladder"
+    parameters = {
+        "level": (12.0, 0.0, 1000.0, "decayed harm that triggers a strike round"),
+        "size": (2.0, 1.0, 100.0, "targets per facility round"),
+        "leader_level": (60.0, 0.0, 10000.0,
+                         "accumulated harm (harm_long) that calls for a leader strike"),
+        "large_deaths": (3.0, 1.0, 1000.0,
+                         "deaths since the last strike that call for a large round"),
+        "large_size": (10.0, 1.0, 100.0, "targets in a large round"),
+    }
+    classifier = dict(responds_to="harm", proportional=False, escalatory=False,
+                      targets="ladder", memory_days=None, stochastic=False)
+
+    def decide(self, obs, u):
+        strike = obs.harm >= self.level
+        long = obs.harm if obs.harm_long is None else obs.harm_long
+        large = obs.killed_since_strike >= self.large_deaths
+        leaders = (long >= self.leader_level) & ~large
+        size = np.where(large, self.large_size, self.size)
+        return strike, size, leaders

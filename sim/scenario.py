@@ -17,6 +17,7 @@ The file format (TOML; DESIGN.md, "Interfaces")::
     seed = 20191227                  # default 0
     extends = "history.toml"         # optional; path relative to this file
     shock_scale = 1.0                # optional
+    war_half_life_days = 150.0       # optional
     [iran]                           # IranParams fields
     [militias]                       # MilitiaCommon fields, and one sub-table per faction:
     [militias.kataib_hezbollah]      # FactionParams fields; faction in sim.events.FACTIONS
@@ -582,6 +583,7 @@ def _params(clean: dict) -> ModelParams:
         iraq=IraqParams(**clean.get("iraq", {})),
         shocks=[Shock(**s) for s in clean.get("shocks", [])],
         shock_scale=clean.get("shock_scale", ModelParams.shock_scale),
+        war_half_life_days=clean.get("war_half_life_days", ModelParams.war_half_life_days),
         replay=Replay(**copy.deepcopy(clean.get("replay", {}))),
     )
 

@@ -52,6 +52,7 @@ REPLAY_TARGETS: tuple[str, ...] = ev.MILITIA_ACTORS + ("us", "iraq", "iran")
 SITE_COUNTRIES: tuple[str, ...] = P.SITE_COUNTRIES
 TOP_KEYS: tuple[str, ...] = (
     "name", "description", "start", "end", "seed", "extends", "shock_scale",
+    "war_half_life_days",
     "iran", "militias", "weapons", "sites", "us", "iraq", "shocks", "replay")
 #: Marks union tags in pydantic's error locations (they are not keys of the file).
 _TAG = "§"
@@ -600,7 +601,11 @@ def _scenario_model(_key: tuple) -> type[Table]:
         "extends": (Optional[Text], Field(default=None, description="a scenario this one "
                                           "inherits from, relative to this file")),
         "shock_scale": (Number(*P.SHOCK_SCALE_BOUNDS),
-                        Field(default=1.0, description="multiplies every shock's size")),
+                        Field(default=1.0, description="multiplies the tension of every "
+                                                       "regional war and freeze")),
+        "war_half_life_days": (Number(1.0, 5000.0),
+                               Field(default=P.ModelParams.war_half_life_days,
+                                     description="half-life of a regional war's tension")),
         "iran": (Optional[table(P.IranParams, P.IranParams.__doc__)], None),
         "militias": (Optional[militias], None),
         "weapons": (Optional[weapons], None),

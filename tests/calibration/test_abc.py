@@ -164,7 +164,7 @@ def test_calibrated_toml_is_a_parent_scenario(tiny_posterior, tmp_path):
     post, _, _ = tiny_posterior
     (tmp_path / "calibrated.toml").write_text(calibrated_toml(post, header="test"))
     (tmp_path / "child.toml").write_text('name = "child"\nextends = "calibrated.toml"\n'
-                                         '[us]\nrule = "threshold"\n')
+                                         '[us]\nrule = "ladder"\n')
     child = load_scenario(tmp_path / "child.toml")
     point = post.point()
     assert child.params.militias.fear_weight == pytest.approx(point["militias.fear_weight"],
@@ -172,7 +172,7 @@ def test_calibrated_toml_is_a_parent_scenario(tiny_posterior, tmp_path):
     assert child.params.us.rule_params["level"] == pytest.approx(point["us.level"], rel=1e-3)
     other = tmp_path / "other.toml"
     other.write_text('extends = "calibrated.toml"\n[us]\nrule = "red_line"\n')
-    assert load_scenario(other).params.us.rule_params == {}   # level belonged to threshold
+    assert load_scenario(other).params.us.rule_params == {}   # level belonged to the ladder
 
 
 # --- The command's input errors -------------------------------------------------------------------
@@ -203,5 +203,5 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
                  "marginals.png", "epsilon.png"):
         assert (out / name).is_file(), name
     text = (out / "calibrated.toml").read_text()
-    assert "[militias]" in text and 'rule = "threshold"' in text
+    assert "[militias]" in text and 'rule = "ladder"' in text
     assert "militias.attack_rate_scale" in capsys.readouterr().out

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-QUIET_FACTIONS = "\n".join(
+#: Militias that never act on their own: no attacks, no stormings after strikes.
+QUIET_FACTIONS = "[militias]\nstorming_probability = 0.0\n" + "\n".join(
     f"[militias.{f}]\nbase_attack_rate = 0.0\n"
     for f in ("kataib_hezbollah", "kataib_sayyid_al_shuhada", "harakat_al_nujaba",
               "asaib_ahl_al_haq", "kataib_imam_ali", "jund_al_imam", "ansar_allah_al_awfiya"))

@@ -158,7 +158,7 @@ HISTORY_FIELDS = ("attacks_since_strike", "killed_since_strike", "wounded_since_
 CLASSIFIER_KEYS = {"responds_to", "proportional", "escalatory", "targets", "memory_days",
                    "stochastic"}
 BUILTIN = ("restraint", "tit_for_tat", "red_line", "threshold", "proportional", "escalatory",
-           "decapitation")
+           "decapitation", "ladder")
 
 
 @st.composite
@@ -682,6 +682,32 @@ class TestDecapitation(RuleTestBase):
         assert result.strikes() == [(0, 1.0, False)]
 
 
+class TestLadder(RuleTestBase):
+    rule_name = "ladder"
+    expected_classifier = dict(responds_to="harm", proportional=False, escalatory=False,
+                               targets="ladder", memory_days=None, stochastic=False)
+
+    def test_strikes_facilities_when_harm_passes_the_level(self):
+        result = play(self.rule(), [[(11, 0, 0), QUIET], [(12, 0, 0), QUIET]])
+        assert result.strikes(0) == []
+        assert result.strikes(1) == [(0, 2.0, False)]
+
+    def test_climbs_to_leaders_on_accumulated_harm_and_to_a_large_round_after_deaths(self):
+        rule = self.rule(leader_level=100.0, large_deaths=3.0, large_size=20.0)
+        obs = observation(3, attacks_today=1, harm=[20.0, 20.0, 20.0],
+                          harm_long=[20.0, 150.0, 150.0], killed_since_strike=[0, 0, 3])
+        resp = rule.respond(obs, np.zeros(3))
+        assert resp.strike.all()
+        assert resp.leaders.tolist() == [False, True, False]
+        assert resp.size.tolist() == [2.0, 2.0, 20.0]
+
+    def test_the_other_rules_ignore_the_long_memory(self):
+        obs = observation(2, attacks_today=1, harm=[5.0, 5.0], harm_long=[0.0, 1e4])
+        for name in ("threshold", "decapitation", "proportional", "escalatory"):
+            resp = make_rule(name).respond(obs, np.zeros(2))
+            assert resp.strike[0] == resp.strike[1] and resp.leaders[0] == resp.leaders[1]
+
+
 # --- A rule a user registers ----------------------------------------------------------------
 
 class EveryThird(Rule):
@@ -787,7 +813,8 @@ def test_register_needs_a_name():
     ({"targets": "leaders"}, ["decapitation"]),
     ({"targets": "facilities"}, ["escalatory", "proportional", "red_line", "threshold",
                                  "tit_for_tat"]),
-    ({"responds_to": "harm"}, ["decapitation", "escalatory", "proportional", "threshold"]),
+    ({"responds_to": "harm"}, ["decapitation", "escalatory", "ladder", "proportional",
+                               "threshold"]),
     ({"responds_to": "deaths"}, ["red_line"]),
     ({"proportional": True}, ["proportional"]),
     ({"escalatory": True}, ["escalatory"]),

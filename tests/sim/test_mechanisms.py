@@ -1,0 +1,185 @@
+"""The mechanisms of issue 10, each doing what it says: Iran weighs risk against anger and
+orders a stand-down that factions obey unequally, escalation feeds on itself, fewer troops
+mean fewer attacks, Baghdad raids, strikes in Iraq can bring a storming, the U.S. climbs a
+ladder, blame falls on the faction the record names most, a truce cuts the war's tension."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import dynamics as dyn
+from sim.arrays import ParamArrays, Timeline, shock_series
+from sim.batch import simulate
+from sim.events import FACTIONS
+from sim.rules import Observation, make_rule
+from sim.scenario import scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+KH, NUJABA = FACTIONS.index("kataib_hezbollah"), FACTIONS.index("harakat_al_nujaba")
+
+
+def scenario(start="2023-01-01", end="2023-12-31", **tables):
+    data = {"name": "t", "start": start, "end": end, "seed": 7, **tables}
+    return scenario_from_dict(data)
+
+
+def run(sc, n=200, events=False):
+    return simulate(sc.params, sc.start, sc.end, sc.seed, np.arange(n), record_events=events,
+                    record_daily=True)
+
+
+def state_after(sc, n=4):
+    """A state and parameters ready for the phases of one day."""
+    p = ParamArrays(sc.params, n, Timeline(sc.start, sc.end))
+    from sim.rng import replicate_keys
+    return dyn.State.initial(p, replicate_keys(sc.seed, range(n))), p
+
+
+def test_risk_turns_iran_to_restrain_and_factions_obey_by_their_compliance():
+    sc = scenario(militias={"kataib_hezbollah": {"compliance": 1.0},
+                            "harakat_al_nujaba": {"compliance": 0.0}})
+    s, p = state_after(sc)
+    s.rec["risk"] = 5.0               # e.g. after U.S. deaths the proxies caused
+    dyn.iran_phase(s, p, 0, None)
+    assert (s.directive == 0).all() and (s.order_day == 0).all()
+    dyn.militia_phase(s, p, 0, None)
+    assert (s.obeying[:, KH] == 1).all()
+    assert (s.obeying[:, NUJABA] == 0).all()
+    # The order ends with the restrain directive: the factions are free again.
+    s.rec["risk"] = 0.0
+    dyn.iran_phase(s, p, 1, None)
+    dyn.militia_phase(s, p, 1, None)
+    assert (s.directive == 1).all() and (s.obeying == 0).all()
+
+
+def test_us_deaths_raise_irans_risk_and_iran_never_stands_down_when_it_cannot():
+    lethal = {"weapons": {"rocket": {"lethal_probability": 0.5},
+                          "drone": {"lethal_probability": 0.5}},
+              "militias": {"attack_rate_scale": 5.0},
+              "iran": {"risk_per_us_death": 5.0, "risk_weight": 1.0}}
+    out = run(scenario(**lethal), n=50)
+    assert (out.daily["directive"] == 0).any()
+    assert out.summary["stand_downs"].sum() > 0
+    never = run(scenario(**{**lethal, "iran": {**lethal["iran"], "can_stand_down": 0}}), n=50)
+    assert not (never.daily["directive"] == 0).any()
+    assert never.summary["stand_downs"].sum() == 0
+
+
+def test_contagion_makes_bursts():
+    calm = run(scenario(start="2021-01-01", end="2022-12-31",
+                        militias={"contagion_branching": 0.0}), n=300)
+    hot = run(scenario(start="2021-01-01", end="2022-12-31",
+                       militias={"contagion_branching": 0.8,
+                                 "contagion_half_life_days": 21.0}), n=300)
+
+    def dispersion(out):
+        daily = pd.DataFrame(out.daily["attacks"], index=pd.date_range("2021-01-01",
+                                                                        "2022-12-31"))
+        monthly = daily.resample("MS").sum().to_numpy()
+        return np.median(monthly.var(axis=0, ddof=1) / np.maximum(monthly.mean(axis=0), 1e-9))
+
+    assert hot.summary["attacks"].mean() > 1.5 * calm.summary["attacks"].mean()
+    assert dispersion(hot) > dispersion(calm) + 0.5
+
+
+def test_fewer_troops_fewer_attacks():
+    full = run(scenario(us={"exposure_elasticity": 1.0}))
+    half = run(scenario(us={"exposure_elasticity": 1.0},
+                        shocks=[{"date": "2023-01-01", "kind": "us_troops_iraq", "size": 1250},
+                                {"date": "2023-01-01", "kind": "us_troops_syria",
+                                 "size": 450}]))
+    ratio = half.summary["attacks"].mean() / full.summary["attacks"].mean()
+    assert 0.3 < ratio < 0.75
+    deaf = run(scenario(us={"exposure_elasticity": 0.0},
+                        shocks=[{"date": "2023-01-01", "kind": "us_troops_iraq", "size": 1250}]))
+    assert deaf.summary["attacks"].mean() == pytest.approx(full.summary["attacks"].mean(),
+                                                           rel=0.15)
+
+
+def test_baghdad_raids_under_pressure_and_never_without_effort():
+    busy = {"militias": {"attack_rate_scale": 4.0}}
+    raids = run(scenario(iraq={"raid_rate": 0.2, "restraint": 0.5}, **busy), n=50, events=True)
+    assert raids.summary["raids"].sum() > 0
+    ev = raids.events
+    rows = ev["action"] == dyn.A["raid"]
+    assert (ev["actor"][rows] == dyn.IRAQ_GOV).all()
+    none = run(scenario(iraq={"raid_rate": 0.0, "restraint": 0.5}, **busy), n=50)
+    assert none.summary["raids"].sum() == 0
+
+
+def test_a_strike_in_iraq_can_bring_a_storming():
+    sc = scenario(start="2019-12-01", end="2020-01-31",
+                  militias={"storming_probability": 1.0, "storming_grievance": 0.0},
+                  us={"rule": "tit_for_tat", "syria_share": 0.0})
+    out = run(sc, n=40, events=True)
+    assert out.summary["stormings"].sum() > 0
+    ev = out.events
+    storm = ev["action"] == dyn.A["storming"]
+    assert (ev["country"][storm] == dyn.IRAQ).all()
+    no = run(scenario(start="2019-12-01", end="2020-01-31",
+                      militias={"storming_probability": 0.0},
+                      us={"rule": "tit_for_tat", "syria_share": 0.0}), n=40)
+    assert no.summary["stormings"].sum() == 0
+
+
+def obs(**kw):
+    n = 3
+    base = dict(day=0, attacks_today=np.ones(n), killed_today=np.zeros(n),
+                wounded_today=np.zeros(n), attacks_since_strike=np.ones(n),
+                killed_since_strike=np.zeros(n), wounded_since_strike=np.zeros(n),
+                harm=np.full(n, 20.0), days_since_strike=np.ones(n),
+                strikes_so_far=np.zeros(n), iraq_sovereignty=np.zeros(n),
+                harm_long=np.full(n, 20.0))
+    base.update({k: None if v is None else np.asarray(v, dtype=float) for k, v in kw.items()})
+    return Observation(**base)
+
+
+def test_the_ladder_climbs_from_facilities_to_leaders_to_a_large_round():
+    rule = make_rule("ladder", {"level": 10, "size": 2, "leader_level": 100,
+                                "large_deaths": 3, "large_size": 20})
+    r = rule.respond(obs(harm=[5, 20, 20], harm_long=[5, 150, 150],
+                         killed_since_strike=[0, 0, 3]), np.zeros(3))
+    assert r.strike.tolist() == [False, True, True]
+    assert r.leaders.tolist() == [False, True, False]
+    assert r.size.tolist() == [0.0, 2.0, 20.0]
+    # Without a long memory in the observation it reads the harm since the last strike.
+    r = rule.respond(obs(harm=[20, 120, 120], harm_long=None,
+                         killed_since_strike=[0, 0, 0]), np.zeros(3))
+    assert r.leaders.tolist() == [False, True, True]
+
+
+def test_the_history_rule_reaches_leader_strikes():
+    from sim.scenario import load_scenario
+    sc = load_scenario(ROOT / "scenarios" / "history.toml")
+    assert sc.params.us.rule == "ladder"
+    out = run(sc, n=100)
+    assert out.summary["leader_strikes"].sum() > 0
+
+
+def test_the_fallback_target_is_the_faction_the_record_names_most():
+    record = pd.read_csv(ROOT / "calibration" / "data" / "events.csv")
+    militia = record[(record["actor_kind"] == "militia") & record["actor"].isin(FACTIONS)]
+    assert militia["actor"].value_counts().idxmax() == FACTIONS[dyn.FALLBACK_FACTION]
+
+
+def test_unattributed_harm_is_blamed_on_the_fallback_faction():
+    sc = scenario(us={"attribution_accuracy": 0.0, "misattribution": 1.0},
+                  militias={"kataib_hezbollah": {"base_attack_rate": 0.0}})
+    s, p = state_after(sc, n=1)
+    P = dyn.param_record(p)
+    dyn.record_attack(s.rec[0], P[0], 0, 0, NUJABA, 0, 0, dyn.IRAQ, 0, 0, 0, 0, 0.5, 0,
+                      dyn.ATTACK, dyn._NO_ROWS, dyn._NO_COUNT)
+    assert s.harm_by_faction[0, KH] > 0 and s.harm_by_faction[0, NUJABA] == 0
+
+
+def test_a_truce_suspends_the_wars_tension():
+    sc = scenario(shocks=[{"date": "2023-10-07", "kind": "regional_war", "size": 2.0},
+                          {"date": "2023-11-24", "kind": "truce", "size": 1.0,
+                           "end": "2023-11-30"}])
+    tl = Timeline(sc.start, sc.end)
+    tension, _ = shock_series(sc.params, tl)
+    assert tension[tl.day_of("2023-11-23")] > 1.0
+    assert tension[tl.day_of("2023-11-24"):tl.day_of("2023-11-30") + 1].max() == 0.0
+    assert tension[tl.day_of("2023-12-01")] > 1.0
