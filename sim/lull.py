@@ -199,7 +199,7 @@ def _n(x: float, sign: bool = True) -> str:
 
 
 def _p(x: float) -> str:
-    return "-" if not np.isfinite(x) else f"{100 * x:.0f}%".replace("-", "\u2212")
+    return "-" if not np.isfinite(x) else f"{round(100 * x) + 0:.0f}%".replace("-", "\u2212")
 
 
 def record_lull(record) -> dict[str, int]:
