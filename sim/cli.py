@@ -17,6 +17,7 @@ from sim.errors import InputError
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run a scenario's ensemble and write events, daily series, summary, figure"),
     "compare": ("compare", "run several scenarios and set their outcomes side by side"),
+    "lull": ("lull", "the 2024 lull: U.S. strikes or Iran's stand-down? paired what-ifs"),
     "sweep": ("sweep", "run a parameter sweep (local processes or a Dask cluster)"),
     "analyze": ("analyze", "sensitivity indices and response surfaces of a sweep"),
     "discover": ("discover", "scenario discovery: the parameter boxes where an outcome happens"),

@@ -7,7 +7,8 @@ paired: their spread is what the scenarios change, not the luck of the draw. Wha
 (median of counts, share of yes/no outcomes, median date), and the median (or mean, for
 shares) of the paired differences with a 90% bootstrap interval), :func:`plain_words` (those
 differences as sentences, with the U.S. exit said where it explains fewer attacks),
-:func:`check_metrics` (the ``--metrics`` names, with "did you mean").
+:func:`check_metrics` (the ``--metrics`` names, with "did you mean") and
+:func:`check_windows` (an outcome counted in fixed dates needs runs that hold them).
 
 What does not live here: running the scenarios (``sim.run``), figures
 (``sim.plots.compare``), the CLI (``sim.commands.compare``).
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.outcomes import LABELS, OUTCOMES
+from sim.outcomes import LABELS, OUTCOMES, WINDOWS, covers
 
 #: The interval of the paired differences: 90% (5% and 95% bootstrap quantiles).
 LEVEL = 0.90
@@ -44,6 +45,21 @@ def check_metrics(names: list[str] | None, available=None) -> list[str]:
             raise InputError(None, "--metrics", f"unknown outcome {n!r}; {hint}known: "
                                                 + ", ".join(known))
     return list(dict.fromkeys(names))
+
+
+def check_windows(metrics: list[str], scenarios, field: str | None = "--metrics") -> None:
+    """An outcome counted in a fixed window of dates (:data:`sim.outcomes.WINDOWS`, e.g.
+    ``lull_attacks``) needs every scenario's run to hold that window whole: an
+    :class:`InputError` naming the first scenario that does not (checked before running)."""
+    for m in metrics:
+        if m not in WINDOWS:
+            continue
+        for sc in scenarios:
+            if not covers(m, sc.start, sc.end):
+                first, last = WINDOWS[m]
+                raise InputError(sc.path or sc.name, field,
+                                 f"{m} counts attacks {first}..{last}, outside this "
+                                 f"scenario's window {sc.start.date()}..{sc.end.date()}")
 
 
 def _values(summary: pd.DataFrame, metric: str) -> np.ndarray:
@@ -70,9 +86,13 @@ def comparison_table(summaries: dict[str, pd.DataFrame], metrics: list[str] | No
     Args:
         summaries: scenario name -> its run's per-replicate summary; the first is the
             reference. All must have the same replicates (one seed).
+        metrics: outcomes to compare (default: every outcome of :data:`OUTCOMES` that all
+            the summaries have; an outcome in fixed dates is missing from a run that does
+            not hold them).
     """
     names = list(summaries)
-    metrics = check_metrics(metrics, [m for m in OUTCOMES if m in summaries[names[0]]])
+    metrics = check_metrics(metrics, [m for m in OUTCOMES
+                                      if all(m in s for s in summaries.values())])
     ref = summaries[names[0]]
     n = len(ref)
     rng = np.random.default_rng(seed)

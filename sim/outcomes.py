@@ -4,8 +4,9 @@ Fewer attacks on U.S. forces can mean that the militias were deterred, or that t
 and there was no one left to attack. A run's total hides which; the rate per day of U.S.
 presence in each country does not. What lives here: :func:`presence_outcomes` (per replicate,
 from the event table and the run's window: the U.S. exit date from each country, the days
-of presence there, attacks there while present, and attacks per 100 presence-days) and
-:data:`OUTCOMES` (every per-replicate outcome of a run's summary, with the statistic that
+of presence there, attacks there while present, and attacks per 100 presence-days),
+:func:`window_outcomes` (attacks in a fixed window of dates, :data:`WINDOWS`: the 2024 lull's
+``lull_attacks``) and :data:`OUTCOMES` (every per-replicate outcome of a run's summary, with the statistic that
 summarises it: a median for skewed counts, a share for yes/no outcomes, a median date).
 
 Everything here works on the shared event schema (DESIGN.md), so ``run``, ``compare``,
@@ -37,6 +38,7 @@ OUTCOMES: dict[str, str] = {
     "attacks_iraq": "median", "attacks_syria": "median",
     "attacks_per_100_presence_days_iraq": "median",
     "attacks_per_100_presence_days_syria": "median",
+    "lull_attacks": "median",
 }
 
 #: Words for an outcome in sentences and figure titles.
@@ -57,6 +59,17 @@ LABELS: dict[str, str] = {
     "attacks_syria": "attacks in Syria while the U.S. is there",
     "attacks_per_100_presence_days_iraq": "attacks per 100 presence-days in Iraq",
     "attacks_per_100_presence_days_syria": "attacks per 100 presence-days in Syria",
+    "lull_attacks": "attacks in the 2024 lull (2024-02-05..2024-07-15)",
+}
+
+#: Outcomes counted in a fixed window of dates (first and last day, inclusive): attacks
+#: (militias' and Iran's) in that window, per replicate. A run's summary has the column
+#: only when its window holds the whole of these dates (a shorter run would count a part
+#: and call it the whole). ``lull_attacks``: the months after the February 2024 U.S.
+#: strikes and Kataib Hezbollah's suspension (the record's window of the same name,
+#: ``calibration.patterns.LULL_2024``; docs/lull.md).
+WINDOWS: dict[str, tuple[str, str]] = {
+    "lull_attacks": ("2024-02-05", "2024-07-15"),
 }
 
 
@@ -141,12 +154,52 @@ def presence_outcomes(events: pd.DataFrame, start, end, replicates,
     return out
 
 
+def covers(name: str, start, end) -> bool:
+    """Whether a run over ``start..end`` holds the whole window of outcome ``name``
+    (:data:`WINDOWS`)."""
+    first, last = (pd.Timestamp(d) for d in WINDOWS[name])
+    return pd.Timestamp(start) <= first and pd.Timestamp(end) >= last
+
+
+def window_attacks(events: pd.DataFrame, first, last, replicates) -> np.ndarray:
+    """Attacks (militias' ``attack`` and Iran's ``state_attack``) dated ``first..last``
+    (both inclusive), one count per replicate in the order of ``replicates``.
+
+    ``events`` is an event table in the shared schema; without a ``replicate`` column it is
+    one run (the documented record) and ``replicates`` should be ``[0]``.
+    """
+    reps = pd.Index(np.asarray(replicates))
+    if "replicate" in events:
+        pos = reps.get_indexer(events["replicate"].to_numpy())
+    else:
+        pos = np.zeros(len(events), dtype=np.int64)
+    day = pd.to_datetime(events["date"]).to_numpy().astype("datetime64[D]")
+    lo = np.datetime64(pd.Timestamp(first).date(), "D")
+    hi = np.datetime64(pd.Timestamp(last).date(), "D")
+    m = (events["action"].isin(ATTACK_ACTIONS).to_numpy() & (pos >= 0)
+         & (day >= lo) & (day <= hi))
+    return np.bincount(pos[m], minlength=len(reps)).astype(np.int64)
+
+
+def window_outcomes(events: pd.DataFrame, start, end, replicates) -> pd.DataFrame:
+    """Per replicate (index: replicate), each outcome of :data:`WINDOWS` whose window the
+    run's ``start..end`` holds whole; the others are left out, not filled with a part."""
+    reps = pd.Index(np.asarray(replicates), name="replicate")
+    out = pd.DataFrame(index=reps)
+    for name, (first, last) in WINDOWS.items():
+        if covers(name, start, end):
+            out[name] = window_attacks(events, first, last, reps)
+    return out
+
+
 def with_presence(summary: pd.DataFrame, events: pd.DataFrame, start, end) -> pd.DataFrame:
-    """``summary`` with the columns of :func:`presence_outcomes` appended (the hook of
-    ``sim.run.run``); the Iraq exit is the summary's own ``us_left_iraq_date``."""
+    """``summary`` with the columns of :func:`presence_outcomes` and of
+    :func:`window_outcomes` appended (the hook of ``sim.run.run``); the Iraq exit is the
+    summary's own ``us_left_iraq_date``."""
     if events is None or summary.empty or "replicate" not in summary:
         return summary
-    extra = presence_outcomes(events, start, end, summary["replicate"].to_numpy(),
-                              summary.get("us_left_iraq_date"))
-    return pd.concat([summary.reset_index(drop=True),
-                      extra.reset_index(drop=True)], axis=1)
+    reps = summary["replicate"].to_numpy()
+    extra = presence_outcomes(events, start, end, reps, summary.get("us_left_iraq_date"))
+    windows = window_outcomes(events, start, end, reps)
+    return pd.concat([summary.reset_index(drop=True), extra.reset_index(drop=True),
+                      windows.reset_index(drop=True)], axis=1)

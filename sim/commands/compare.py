@@ -35,7 +35,7 @@ def add_arguments(p) -> None:
 
 def main(args) -> int:
     from calibration import documented
-    from sim.comparison import check_metrics, comparison_table, plain_words
+    from sim.comparison import check_metrics, check_windows, comparison_table, plain_words
     from sim.plots.compare import differences_figure, timelines_figure
     from sim.run import atomic_folder, manifest, run
     from sim.scenario import load_scenario
@@ -51,6 +51,8 @@ def main(args) -> int:
         raise InputError(None, "--replicates", f"must be at least 1, got {args.replicates}")
     record = documented()
     scenarios = [load_scenario(p, args.set or None, record=record) for p in args.scenarios]
+    if args.metrics:   # by default, an outcome in fixed dates is left out where not covered
+        check_windows(metrics, scenarios)
     seed = scenarios[0].seed if args.seed is None else args.seed
     results = {}
     for sc in scenarios:
@@ -58,7 +60,7 @@ def main(args) -> int:
         results[name] = run(sc, replicates=args.replicates, engine=args.engine, seed=seed,
                             progress=True)
     summaries = {n: r.summary for n, r in results.items()}
-    table = comparison_table(summaries, metrics)
+    table = comparison_table(summaries, metrics if args.metrics else None)
     words = plain_words(table)
     with atomic_folder(out) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False)
