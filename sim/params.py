@@ -345,7 +345,7 @@ class ObservationParams:
     (docs/observation.md). U.S. strikes, Iran's own attacks and Baghdad's acts are always
     documented; the published tallies count every attack."""
 
-    p_harmless: float = param(0.3, 0, 1, source="prior",
+    p_harmless: float = param(0.5, 0, 1, source="prior (the midpoint: no information)",
                               doc="chance a militia attack with no U.S. casualty is listed")
     p_wounding: float = param(
         0.9, 0, 1, source="prior (the Pentagon reports injuries, if not always promptly)",
@@ -354,7 +354,7 @@ class ObservationParams:
         1.0, 0, 1, source="prior (DoD announces every death of U.S. personnel)",
         doc="chance a militia attack that kills U.S./coalition personnel is listed")
     attention_max: float = param(
-        0.6, 0, 1, source="prior",
+        0.5, 0, 1, source="prior (the midpoint: no information)",
         doc="largest share of unlisted attacks that press attention after recent violence "
             "adds to the record")
     attention_scale: float = param(
