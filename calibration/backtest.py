@@ -31,7 +31,9 @@ prediction competition", Int. Interactions 48):
    dated input the model is given: each shock kind of the scenario and the U.S. posture).
    Published counts include attacks the record's rows do not list, so a baseline's forecast
    of a published count is scaled by the record's completeness before the origin (published
-   attacks per documented attack over the counts' periods), as the model's is not.
+   attacks per documented attack over the counts' periods), as the model's is not: the
+   model's monthly windows count the attacks its observation model says the record would
+   list (``calibration.observation``), its published-count windows every simulated attack.
 5. Scores: CRPS, ignorance and the 90% interval score (``calibration.scoring``); paired
    differences model - baseline with a moving-block bootstrap over months.
 """
@@ -346,7 +348,8 @@ def model_samples(series: tg.Series, rung: np.ndarray, w: Window) -> np.ndarray:
     d0, d1 = series.day(w.start), series.day(w.end)
     if w.target == "highest_rung":
         return rung[d0:d1 + 1].max(axis=0).astype(float)
-    return series.window(w.series, d0, d1)
+    # published counts count every attack; monthly windows are compared with record rows
+    return (series if w.tally else series.documented).window(w.series, d0, d1)
 
 
 # --- One origin ----------------------------------------------------------------------------------
@@ -369,21 +372,19 @@ def forecast_ensemble(post, scenario, end, replicates: int, seed: int):
     """Daily series (and highest rungs) of ``replicates`` runs from the scenario's start to
     ``end``, one posterior draw each."""
     from calibration.posterior import draw_from
-    from calibration.simulator import params_for_rule
-    from sim.batch import simulate
+    from calibration.simulator import params_for_rule, simulate_events
     overrides = draw_from(post, replicates, seed)
     params = params_for_rule(scenario.params, post.best_rule)
     reps = FORECAST_REPLICATE + np.arange(replicates)
     parts = []
     for lo in range(0, replicates, 500):
         sl = slice(lo, lo + 500)
-        out = simulate(params, scenario.start, end, seed, reps[sl],
-                       overrides={k: v[sl] for k, v in overrides.items()},
-                       record_events=True, record_daily=False)
-        parts.append(tg.sim_events(out))
+        parts.append(simulate_events(params, scenario.start, end, seed, reps[sl],
+                                     {k: v[sl] for k, v in overrides.items()}))
     events = pd.concat(parts, ignore_index=True)
     s = tg.daily_series(events, scenario.start, end, reps)
-    return s, daily_max_rung(events, s)
+    documented = s.documented        # the highest rung is compared with the record's rows
+    return s, daily_max_rung(documented.events, documented)
 
 
 def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origin,
@@ -457,7 +458,7 @@ def _fan(series, rec_series, base: BaselineSet, origin, end, start) -> dict:
         rec = float(rec_series.window("attacks@iraq_syria_jordan", d0, d1)[0])
         row = dict(month=m.start_time, record=rec, after=bool(a > origin))
         if a > origin:
-            x = series.window("attacks@iraq_syria_jordan", d0, d1)
+            x = series.documented.window("attacks@iraq_syria_jordan", d0, d1)
             row.update({f"model_q{q}": float(np.quantile(x, q / 100))
                         for q in (5, 25, 50, 75, 95)})
             w = Window("attacks", "attacks@iraq_syria_jordan", a, b, rec)
@@ -576,13 +577,12 @@ def scenario_patterns(scenario, record: pd.DataFrame, replicates: int = DEFAULT_
     """The patterns of the record beside an ensemble of the scenario as it stands (its own
     parameters, e.g. the calibrated history), over the scenario's window."""
     from calibration.patterns import pattern_table
-    from sim.batch import simulate
+    from calibration.simulator import simulate_events
     seed = scenario.seed if seed is None else int(seed)
     reps = np.arange(replicates)
     parts = []
     for lo in range(0, replicates, 500):
-        out = simulate(scenario.params, scenario.start, scenario.end, seed, reps[lo:lo + 500],
-                       record_events=True, record_daily=False)
-        parts.append(tg.sim_events(out))
+        parts.append(simulate_events(scenario.params, scenario.start, scenario.end, seed,
+                                     reps[lo:lo + 500]))
     events = pd.concat(parts, ignore_index=True)
     return pattern_table(record, events, scenario.start, scenario.end, reps)

@@ -13,9 +13,10 @@ studies of violence after strikes (Jaeger & Paserman 2008, "The cycle of violenc
 empirical analysis of fatalities in the Palestinian-Israeli conflict", AER 98): attacks in
 the days after each U.S. strike round against the same span before it.
 
-Caveat that applies to every count: the record lists a selection of attacks (mostly those a
-report dated), the model all of them; shape statistics (dispersion, ratios, shares, lags)
-suffer less from this than levels.
+Every count here compares like with like: the record lists a selection of attacks (mostly
+those a report dated), so a simulation's patterns are computed from the attacks the
+observation model says the record would list (``calibration.observation``); shape statistics
+(dispersion, ratios, shares, lags) depend less on that model than levels do.
 """
 
 from __future__ import annotations
@@ -133,9 +134,13 @@ PATTERNS: tuple[Pattern, ...] = (
 
 def pattern_values(events: pd.DataFrame, start, end,
                    replicates: np.ndarray | None = None) -> pd.DataFrame:
-    """Each pattern's value per replicate (one row for the record: ``replicates`` None)."""
-    s = tg.daily_series(events, start, end, replicates)
-    rung = daily_max_rung(events, s)
+    """Each pattern's value per replicate (one row for the record: ``replicates`` None).
+
+    Patterns are statistics of the record's rows, so a simulation's are computed from the
+    events the record would list (its ``documented`` column, ``calibration.observation``;
+    every event when it has none)."""
+    s = tg.daily_series(events, start, end, replicates).documented
+    rung = daily_max_rung(s.events, s)
     return pd.DataFrame({p.name: np.asarray(p.compute(s, rung), dtype=float)
                          for p in PATTERNS})
 

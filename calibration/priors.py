@@ -1,7 +1,8 @@
 """The parameters calibration fits, their priors, and how a fitted value becomes overrides.
 
 What lives here: :data:`SHARED` (the parameters every rule's calibration fits), the trigger
-parameters of each deterrence rule (:data:`RULE_PARAMETERS`), :func:`model_for` (the
+parameters of each deterrence rule (:data:`RULE_PARAMETERS`), the observation model's
+(:data:`OBSERVATION`), :func:`model_for` (the
 :class:`calibration.smc.Model` of one rule) and :func:`expand` (fitted values -> the dotted
 paths the batch engine overrides, ties included). What does not: the algorithm
 (``calibration.smc``), the targets (``calibration.targets``).
@@ -97,6 +98,19 @@ RULE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
 RULE_TARGETS: dict[str, tuple[str, ...]] = {"ladder": ("leader_strike_rounds",)}
 
 
+#: The observation model's fitted parameters (``sim.params.ObservationParams``): which
+#: simulated attacks the record lists. Informed by the record targets (documented attacks)
+#: against the tallies (all attacks) of the same periods; ``p_wounding``, ``p_lethal`` and
+#: ``attention_scale`` stay at their defaults (the record's few wounding and five lethal
+#: attacks cannot tell them from 1). Wide on purpose: nothing read off the record.
+OBSERVATION: tuple[Parameter, ...] = (
+    Parameter("observation.p_harmless", "uniform", (0.02, 0.98),
+              doc="chance a harmless militia attack is listed in the record"),
+    Parameter("observation.attention_max", "uniform", (0.0, 1.0),
+              doc="largest share of unlisted attacks that recent violence gets listed"),
+)
+
+
 def rule_parameters(rule: str) -> tuple[Parameter, ...]:
     """The fitted trigger parameters of a rule (a registered rule without an entry here is
     fitted on the shared parameters only, its own at their defaults)."""
@@ -107,8 +121,9 @@ def rule_parameters(rule: str) -> tuple[Parameter, ...]:
 
 
 def model_for(rule: str) -> Model:
-    """The calibration model of one rule: shared parameters, then the rule's."""
-    return Model(rule, SHARED + rule_parameters(rule))
+    """The calibration model of one rule: shared parameters, the rule's, then the
+    observation model's."""
+    return Model(rule, SHARED + rule_parameters(rule) + OBSERVATION)
 
 
 def tie_ratios() -> dict[str, dict[str, float]]:

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from calibration import targets as tg  # noqa: E402
 from calibration.posterior import Posterior  # noqa: E402
 from calibration.smc import weighted_quantile  # noqa: E402
 from sim.plots.style import ACTOR_COLOURS, LETHAL, format_date_axis  # noqa: E402
@@ -135,8 +136,13 @@ def targets_table(post: Posterior, rule: str | None = None) -> pd.DataFrame:
     for t, obs in zip(post.meta["targets"], post.meta["observed"]):
         x = frame[f"target:{t['name']}"].to_numpy(dtype=float)
         q = weighted_quantile(x, w, [0.05, 0.5, 0.95])
+        # a tally's bound decides "inside" (older posteriors have none: exact)
+        target = tg.Target(t["name"], "count", t["start"], t["end"],
+                           observed=obs if t.get("seen") == "all" else None,
+                           observed_low=t.get("observed_low"),
+                           observed_high=t.get("observed_high"), bound=t.get("bound", "exact"))
         rows.append(dict(target=t["name"], record=obs, q05=q[0], median=q[1], q95=q[2],
-                         inside=bool(q[0] <= obs <= q[2]), informs=t["informs"]))
+                         inside=tg.inside(target, q[0], q[2], obs), informs=t["informs"]))
     return pd.DataFrame(rows)
 
 

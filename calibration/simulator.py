@@ -69,12 +69,11 @@ class EngineSimulator:
         return expand({n: theta[:, i] for i, n in enumerate(names)}, self._ratios)
 
     def events(self, model: int, theta: np.ndarray, replicates: np.ndarray) -> pd.DataFrame:
-        """The runs' events (the target columns of the event schema, + ``replicate``)."""
-        from sim.batch import simulate
-        out = simulate(self._params[model], self.start, self.end, self.seed, replicates,
-                       overrides=self.overrides(model, theta), record_events=True,
-                       record_daily=False)
-        return tg.sim_events(out)
+        """The runs' events (the target columns of the event schema, + ``replicate``, and
+        ``documented``: whether the record would list it, ``calibration.observation``)."""
+        return simulate_events(self._params[model], self.start, self.end, self.seed,
+                               np.asarray(replicates, dtype=np.int64),
+                               self.overrides(model, theta))
 
     def __call__(self, model: int, theta: np.ndarray, replicates: np.ndarray) -> np.ndarray:
         replicates = np.asarray(replicates, dtype=np.int64)
@@ -82,6 +81,20 @@ class EngineSimulator:
             return np.zeros((0, len(self.targets)))
         events = self.events(model, theta, replicates)
         return tg.simulated(self.targets, events, self.start, self.end, replicates)
+
+
+def simulate_events(params: ModelParams, start, end, seed: int, replicates: np.ndarray,
+                    overrides: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Batch-engine events of ``replicates`` with the observation model's ``documented``
+    column: ``observation.*`` overrides (one value per replicate, e.g. ABC's particles) set
+    what is documented, the others the engine. One path for calibration, validation,
+    backtests and ``scripts/model_check.py``."""
+    from sim.batch import simulate
+    from calibration.observation import observe, split_overrides
+    engine, _ = split_overrides(overrides)
+    out = simulate(params, start, end, seed, replicates, overrides=engine,
+                   record_events=True, record_daily=False)
+    return observe(tg.sim_events(out), params.observation, seed, overrides, replicates)
 
 
 # --- Mappers ---------------------------------------------------------------------------------

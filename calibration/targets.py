@@ -10,13 +10,18 @@ What does not: the fitting method (``calibration.smc``), the parameters it fits
 (``calibration.priors``), posterior predictive checks (``calibration.validate``).
 
 Two kinds of target share one code path. *Record targets* (strike rounds, lethal attacks,
-attacks around strikes, condemnations, pauses) are computed from an event table by the same
-function on the record (one "replicate") and on every simulated replicate. *Tally targets*
+attacks around strikes, condemnations, pauses, documented attacks) are computed from an event
+table by the same function on the record (one "replicate") and on every simulated
+replicate, from the simulated events the record would list (``Target.seen ==
+"documented"``: the ``documented`` column the observation model adds,
+``calibration.observation``; the record's rows are all documented). *Tally targets*
 compare the published counts of ``calibration/data/tallies.csv`` with the simulated count of
 the same measure over the same period and scope (a tally with scope ``iraq`` is compared with
-simulated attacks with ``country == "iraq"``); the record's side is the published number
-(the midpoint of ``count`` and ``count_high`` when sources differ), because the record lists
-major attacks only.
+simulated attacks with ``country == "iraq"``), from *every* simulated event (``seen ==
+"all"``); the record's side is the published number (the midpoint of ``count`` and
+``count_high`` when sources differ), because the record lists a selection of attacks. The
+distance respects a tally's ``bound`` (:func:`bounded`): an ``at_least`` count is not
+penalised when the simulation is above it, an ``about`` count within ``ABOUT_TOLERANCE``.
 
 Which parameter each fitted target informs (``fit=True``; the rest are checks only, shown by
 ``escalation validate``):
@@ -38,6 +43,10 @@ tally 2024-02-lull-attacks             militias.fear_weight, iran.risk_* (the qu
 tally 2019-12-to-2020-09-fatalities    weapons.*.lethal_probability
 freeze_attacks (Sept-Oct 2023)         the militias' pause (an outcome, no input); attack_rate_scale,
                                        contagion_half_life_days
+documented_attacks_2021_2023           observation.p_harmless (record rows against the
+                                       tally 2021-to-2023-attacks: which share is listed)
+documented_attacks_campaign            observation.attention_max (record rows against the
+                                       Pentagon's count 2023-10-17..2024-02-02)
 strike_rounds_2019_2020 ... _2024      us.level (how much harm a strike answers)
 lethal_attacks                         weapons.*.lethal_probability
 lethal_unanswered_14d                  us.harm_per_killed (no lethal attack went unanswered)
@@ -124,6 +133,10 @@ STRIKE_PERIODS: tuple[tuple[str, str, str], ...] = (
     ("strike_rounds_campaign", "2023-10-17", "2024-02-07"),
     ("strike_rounds_after_feb_2024", "2024-02-08", "2024-12-31"),
 )
+#: Periods of two fitted tallies (2021-to-2023-attacks, 2023-10-17-to-02-02-attacks) over
+#: which the record's rows are counted too (the observation model's targets).
+QUIET_YEARS = ("2021-01-01", "2023-03-23")
+CAMPAIGN = ("2023-10-17", "2024-02-02")
 #: The militias' pause of September 2023 (000_a0ed2b5f01c76508.txt): a documented outcome,
 #: measured here; no scenario input supplies it.
 FREEZE = ("2023-09-01", "2023-10-16")
@@ -151,6 +164,20 @@ class Series:
         self.values: dict[str, np.ndarray] = {}
         self._cum: dict[str, np.ndarray] = {}
         self._cols: dict[str, np.ndarray] | None = None
+        self._documented: Series | None = None
+
+    @property
+    def documented(self) -> "Series":
+        """The series of the events the record would list (rows with ``documented`` True,
+        see ``calibration.observation``); the series itself when the table has no such
+        column (the record: every row is documented)."""
+        if "documented" not in self.events.columns:
+            return self
+        if self._documented is None:
+            keep = self.events["documented"].fillna(False).to_numpy(dtype=bool)
+            self._documented = Series(self.events[keep], self.start, self.dates[-1],
+                                      self.replicates)
+        return self._documented
 
     @property
     def days(self) -> int:
@@ -297,6 +324,7 @@ def sim_events(out) -> pd.DataFrame:
         "country": lookup(dyn.COUNTRY_NAMES, ev["country"]),
         "us_killed": ev["us_killed"], "coalition_killed": ev["coalition_killed"],
         "us_wounded": ev["us_wounded"], "rung": ev["rung"],
+        "replayed": ev["documented"],
         "replicate": out.replicates[ev["replicate"]],
     })
 
@@ -318,9 +346,14 @@ class Target:
         transform: ``sqrt`` (counts) or ``none``; applied before the distance.
         informs: the fitted parameters it informs (docs and report).
         observed: the record's value when it is not computed from the record's events
-            (tallies: the published count); ``observed_high``: the upper published count.
+            (tallies: the published count, the midpoint when sources differ);
+            ``observed_low``, ``observed_high``: the lower and upper published counts.
         clip: whether ``--until`` may cut the window short (a count over a period that is
             only partly observed cannot be compared with a published total).
+        seen: ``documented`` (record targets: computed from the events the record would
+            list, ``calibration.observation``) or ``all`` (tallies: every simulated event).
+        bound: how the published count bounds the true one (``tallies.csv``): ``exact``,
+            ``at_least``, ``at_most``, ``about``; the distance respects it (:func:`transform`).
     """
 
     name: str
@@ -335,13 +368,28 @@ class Target:
     observed: float | None = None
     observed_high: float | None = None
     clip: bool = True
+    seen: str = "documented"
+    bound: str = "exact"
+    observed_low: float | None = None
 
     def compute(self, s: "Series") -> np.ndarray:
-        """The target's value per replicate of a series."""
+        """The target's value per replicate of a series (its documented events for a record
+        target, all of them for a tally)."""
+        if self.seen == "documented":
+            s = s.documented
         d0, d1 = s.day(self.start), s.day(self.end)
         if self.kind == "count":
             return s.window(self.series, d0, d1)
         return _KINDS[self.kind](s, max(d0, 0), min(d1, s.days - 1))
+
+    @property
+    def low(self) -> float | None:
+        """The lower published count (``observed_low``, else ``observed``)."""
+        return self.observed_low if self.observed_low is not None else self.observed
+
+    @property
+    def high(self) -> float | None:
+        return self.observed_high if self.observed_high is not None else self.observed
 
     def until(self, date) -> "Target | None":
         """This target restricted to days up to ``date`` (None when nothing is left)."""
@@ -449,7 +497,8 @@ def default_targets(tallies: pd.DataFrame | None = None, start: str = "2019-10-0
             series=f"{series}@{row.scope}", fit=row.tally_id in FIT_TALLIES,
             informs=FIT_TALLIES.get(row.tally_id, ""),
             description=f"{row.measure} ({row.scope}) {t0}..{t1}", observed=observed,
-            observed_high=high, clip=False))
+            observed_high=high, observed_low=float(row.count), clip=False, seen="all",
+            bound=getattr(row, "bound", "exact")))
     for name, t0, t1 in STRIKE_PERIODS:
         out.append(Target(name, "count", t0, t1, "strike_rounds", fit=True, informs="us.level",
                           description=f"U.S. strike rounds {t0}..{t1}"))
@@ -458,6 +507,16 @@ def default_targets(tallies: pd.DataFrame | None = None, start: str = "2019-10-0
                informs="militias.attack_rate_scale, militias.contagion_half_life_days "
                        "(pause)",
                description="attacks during the Sept-Oct 2023 freeze (documented: none)"),
+        # The record's rows over two tallies' periods: with the tallies (every attack)
+        # they say which share of attacks the record lists, quiet and in a campaign.
+        Target("documented_attacks_2021_2023", "count", *QUIET_YEARS, "attacks@iraq_syria",
+               fit=True, informs="observation.p_harmless",
+               description="documented attacks (record rows) in Iraq and Syria "
+                           f"{QUIET_YEARS[0]}..{QUIET_YEARS[1]} (the tally's period)"),
+        Target("documented_attacks_campaign", "count", *CAMPAIGN, "attacks@iraq_syria_jordan",
+               fit=True, informs="observation.attention_max",
+               description="documented attacks (record rows) "
+                           f"{CAMPAIGN[0]}..{CAMPAIGN[1]} (the Pentagon tally's period)"),
         Target("lethal_attacks", "count", start, end, "lethal_attacks", fit=True,
                informs="weapons.*.lethal_probability",
                description="attacks that killed U.S./coalition personnel"),
@@ -538,9 +597,55 @@ def simulated(targets: list[Target], events: pd.DataFrame, start, end,
     return np.vstack(parts) if parts else np.zeros((0, len(targets)))
 
 
-def transform(targets: list[Target], values: np.ndarray) -> np.ndarray:
-    """Values on the distance's scale (square roots of counts)."""
+#: Relative tolerance of a tally whose source says "about N" ("about 66", "nearly three
+#: dozen"): such a count is rounded, to the nearest 5 or to two significant figures, which
+#: moves the record's "about" counts (25 to 90) by up to a tenth. Inside it the distance is 0.
+ABOUT_TOLERANCE = 0.1
+
+
+def bounded(targets: list[Target], values: np.ndarray) -> np.ndarray:
+    """Raw values with each tally's ``bound`` applied, so that a value the published count
+    allows sits on it: an ``at_least`` tally (the true count is the count or more) does not
+    penalise a simulation above its lower count, an ``at_most`` one below its upper count, an
+    ``about`` one within :data:`ABOUT_TOLERANCE` of it (beyond, by the excess only);
+    ``exact`` is unchanged. Applied to the record's value too, by :func:`transform`."""
     out = np.array(values, dtype=float, copy=True)
+    for i, t in enumerate(targets):
+        if t.observed is None or t.bound == "exact":
+            continue
+        x = out[..., i]
+        if t.bound == "at_least":
+            out[..., i] = np.minimum(x, t.low)
+        elif t.bound == "at_most":
+            out[..., i] = np.maximum(x, t.high)
+        elif t.bound == "about":
+            tol = ABOUT_TOLERANCE * abs(t.observed)
+            excess = np.maximum(np.abs(x - t.observed) - tol, 0.0)
+            out[..., i] = t.observed + np.sign(x - t.observed) * excess
+        else:
+            raise ValueError(f"target {t.name}: unknown bound {t.bound!r}")
+    return out
+
+
+def inside(t: Target, lo: float, hi: float, y: float) -> bool:
+    """Whether a band [lo, hi] agrees with the record's value ``y`` of target ``t`` under
+    its bound: an ``at_least`` tally when hi reaches its lower count, ``at_most`` when lo
+    is under its upper count, ``about`` when the band meets the count +- the tolerance,
+    otherwise when the band meets [low, high] (one number when sources agree)."""
+    if t.observed is None:
+        return bool(lo <= y <= hi)
+    if t.bound == "at_least":
+        return bool(hi >= t.low)
+    if t.bound == "at_most":
+        return bool(lo <= t.high)
+    tol = ABOUT_TOLERANCE * abs(t.observed) if t.bound == "about" else 0.0
+    return bool(t.low - tol <= hi and t.high + tol >= lo)
+
+
+def transform(targets: list[Target], values: np.ndarray) -> np.ndarray:
+    """Values on the distance's scale: tallies' bounds applied (:func:`bounded`), then
+    square roots of counts."""
+    out = bounded(targets, values)
     for i, t in enumerate(targets):
         if t.transform == "sqrt":
             out[..., i] = np.sqrt(np.maximum(out[..., i], 0.0))

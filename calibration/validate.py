@@ -36,7 +36,7 @@ import pandas as pd
 from calibration import targets as tg
 from calibration.baselines import Hawkes, PoissonBaseline, event_times
 from calibration.posterior import Posterior, draw_overrides
-from calibration.simulator import params_for_rule
+from calibration.simulator import params_for_rule, simulate_events
 from sim.errors import InputError
 
 from calibration.defaults import DEFAULT_REPLICATES  # noqa: E402,F401
@@ -53,7 +53,6 @@ def predictive(post: Posterior, posterior_dir, scenario, replicates: int = DEFAU
                seed: int | None = None, chunk: int = 500) -> tg.Series:
     """Daily series of ``replicates`` runs of the whole scenario window, each with its own
     draw from the posterior (its most probable rule)."""
-    from sim.batch import simulate
     seed = int(post.meta["seed"] if seed is None else seed)
     overrides = draw_overrides(posterior_dir, replicates, seed)
     params = params_for_rule(scenario.params, post.best_rule)
@@ -61,10 +60,8 @@ def predictive(post: Posterior, posterior_dir, scenario, replicates: int = DEFAU
     parts = []
     for lo in range(0, replicates, chunk):
         sl = slice(lo, lo + chunk)
-        out = simulate(params, scenario.start, scenario.end, seed, reps[sl],
-                       overrides={k: v[sl] for k, v in overrides.items()},
-                       record_events=True, record_daily=False)
-        parts.append(tg.sim_events(out))
+        parts.append(simulate_events(params, scenario.start, scenario.end, seed, reps[sl],
+                                     {k: v[sl] for k, v in overrides.items()}))
     events = pd.concat(parts, ignore_index=True)
     return tg.daily_series(events, scenario.start, scenario.end, reps)
 
@@ -74,8 +71,10 @@ def predictive(post: Posterior, posterior_dir, scenario, replicates: int = DEFAU
 def coverage(targets: list[tg.Target], observed: np.ndarray, simulated: np.ndarray,
              band: tuple[float, float] = BAND, until=None) -> pd.DataFrame:
     """One row per target: the record's value, the ensemble's quantiles, whether the record
-    lies inside the band (a tally with a low and a high count is inside when the two
-    intervals overlap), and where the record falls in the ensemble (mid-rank percentile).
+    lies inside the band under the tally's bound (:func:`calibration.targets.inside`: an
+    ``at_least`` count is inside when the band's upper end reaches it; a tally with a low
+    and a high count when the two intervals overlap), and where the record falls in the
+    ensemble (mid-rank percentile).
 
     ``until``: mark targets that start after it as out of sample.
     """
@@ -89,9 +88,7 @@ def coverage(targets: list[tg.Target], observed: np.ndarray, simulated: np.ndarr
             inside = False
         else:
             lo, med, hi = np.quantile(x, [band[0], 0.5, band[1]])
-            y_hi = t.observed_high if t.observed_high is not None else y
-            y_lo = t.observed if (t.observed is not None and t.observed_high is not None) else y
-            inside = bool(y_lo <= hi and y_hi >= lo)
+            inside = tg.inside(t, lo, hi, y)
             pct = float(np.mean(x < y) + 0.5 * np.mean(x == y))
         rows.append(dict(
             target=t.name, fit=t.fit, start=t.start, end=t.end, observed=y,

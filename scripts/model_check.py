@@ -19,7 +19,7 @@ import pandas as pd
 from calibration import targets as tg
 from calibration.patterns import pattern_table
 from calibration.record import load_record, load_tallies
-from sim.batch import simulate
+from calibration.simulator import simulate_events
 from sim.scenario import load_scenario, scenario_path
 
 
@@ -32,9 +32,7 @@ def main(argv=None) -> int:
     sc = load_scenario(scenario_path(a.scenario), overrides=a.set)
     record, tallies = load_record(), load_tallies()
     reps = np.arange(a.replicates)
-    out = simulate(sc.params, sc.start, sc.end, sc.seed, reps, record_events=True,
-                   record_daily=False)
-    events = tg.sim_events(out)
+    events = simulate_events(sc.params, sc.start, sc.end, sc.seed, reps)
     pats = pattern_table(record, events, sc.start, sc.end, reps)
     pd.set_option("display.width", 160)
     print(pats[["pattern", "record", "median", "lo90", "hi90", "inside"]].to_string(index=False))
@@ -42,7 +40,7 @@ def main(argv=None) -> int:
     obs = tg.observed(targets, record, str(sc.start.date()), str(sc.end.date()))
     sim = tg.simulated(targets, events, sc.start, sc.end, reps)
     lo, med, hi = np.nanquantile(sim, [0.05, 0.5, 0.95], axis=0)
-    inside = (obs >= lo) & (obs <= hi)
+    inside = np.array([tg.inside(t, a, b, y) for t, a, b, y in zip(targets, lo, hi, obs)])
     rows = pd.DataFrame(dict(target=[t.name for t in targets], fit=[t.fit for t in targets],
                              record=obs, median=med, lo90=lo, hi90=hi, inside=inside))
     print(rows.to_string(index=False))

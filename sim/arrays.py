@@ -100,6 +100,10 @@ class ParamArrays:
         self.rule_periods = self._rule_periods(params, overrides, n, timeline)
         self.tension, self.restraint_override = shock_series(params, timeline)
         self.inputs = daily_inputs(params, timeline, self.war_half_life, self.us)
+        # What the record would list (calibration.observation) changes no simulated event.
+        for key in [k for k in overrides if k.startswith("observation.")]:
+            if hasattr(params.observation, key.split(".", 1)[1]):
+                overrides.pop(key)
         if overrides:
             raise InputError(None, sorted(overrides)[0], "no such parameter")
 

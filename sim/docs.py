@@ -115,8 +115,8 @@ _TOP = [
 
 def top_table() -> str:
     rows = [[f"`{k}`", d, a, m] for k, d, a, m in _TOP]
-    rows += [["`[iran]`, `[militias]`, `[weapons]`, `[sites]`, `[us]`, `[iraq]`", "", "tables",
-              "below"],
+    rows += [["`[iran]`, `[militias]`, `[weapons]`, `[sites]`, `[us]`, `[iraq]`, "
+              "`[observation]`", "", "tables", "below"],
              ["`[[shocks]]`", "none", "array of tables", "dated exogenous drivers"],
              ["`[replay]`", "none", "table", "history replay: force, remove, add documented "
                                               "events"]]
@@ -200,6 +200,7 @@ SCENARIO_BLOCKS: dict[str, Callable[[], str]] = {
     "us": lambda: param_table(P.USParams),
     "rules": rules_table,
     "iraq": lambda: param_table(P.IraqParams),
+    "observation": lambda: param_table(P.ObservationParams),
     "shocks": shocks_table,
     "replay": replay_table,
     "replay-add": replay_add_table,

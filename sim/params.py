@@ -420,6 +420,33 @@ class IraqParams:
                                        doc="days from leaving Iraq to leaving Syria")
 
 
+# --- Observation: which simulated events the record would list ----------------------------
+
+@dataclass
+class ObservationParams:
+    """How likely a simulated militia attack is to appear in the documented record
+    (docs/observation.md). U.S. strikes, Iran's own attacks and Baghdad's acts are always
+    documented; the published tallies count every attack."""
+
+    p_harmless: float = param(0.5, 0, 1, source="prior (the midpoint: no information)",
+                              doc="chance a militia attack with no U.S. casualty is listed")
+    p_wounding: float = param(
+        0.9, 0, 1, source="prior (the Pentagon reports injuries, if not always promptly)",
+        doc="chance a militia attack that wounds but kills no one is listed")
+    p_lethal: float = param(
+        1.0, 0, 1, source="prior (DoD announces every death of U.S. personnel)",
+        doc="chance a militia attack that kills U.S./coalition personnel is listed")
+    attention_max: float = param(
+        0.5, 0, 1, source="prior (the midpoint: no information)",
+        doc="largest share of unlisted attacks that press attention after recent violence "
+            "adds to the record")
+    attention_scale: float = param(
+        20.0, 0.1, 1000, source="prior",
+        doc="attacks in the previous attention_days at which attention is half its maximum")
+    attention_days: int = param(30, 1, 365, integer=True, source="prior",
+                                doc="days of past attacks that set the press's attention")
+
+
 # --- The scenario's window and shocks ----------------------------------------------------
 
 #: Dates a scenario may use at all: generous around the 2019-2024 record, to catch typos.
@@ -512,6 +539,7 @@ class ModelParams:
         s: SiteParams(**v) for s, v in SITE_DEFAULTS.items()})
     us: USParams = field(default_factory=USParams)
     iraq: IraqParams = field(default_factory=IraqParams)
+    observation: ObservationParams = field(default_factory=ObservationParams)
     shocks: list[Shock] = field(default_factory=list)
     shock_scale: float = param(1.0, *SHOCK_SCALE_BOUNDS, source="scenario",
                                doc="multiplies the tension of every regional war and freeze")

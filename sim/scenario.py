@@ -27,6 +27,7 @@ The file format (TOML; DESIGN.md, "Interfaces")::
                                      # inline, and USParams fields
     [[us.periods]]                   # start, rule, that rule's parameters: a rule from a date
     [iraq]                           # IraqParams fields
+    [observation]                    # ObservationParams fields: which attacks the record lists
     [[shocks]]                       # date, kind (sim.params.SHOCK_KINDS), size; end (freeze
                                      # only), half_life_days (regional_war only)
     [replay]                         # force (actor kinds), remove (record event_ids),
@@ -90,6 +91,7 @@ from sim.documented import Documented, as_documented
 from sim.errors import InputError
 from sim.params import (FACTION_DEFAULTS, SITE_DEFAULTS, WEAPON_DEFAULTS, WEAPON_KEYS,
                         FactionParams, IranParams, IraqParams, MilitiaCommon, ModelParams,
+                        ObservationParams,
                         Replay, RulePeriod, Shock, SiteParams, USParams, WeaponParams)
 from sim.rules import REGISTRY
 # Names kept importable from here (they moved to sim.schema and sim.params).
@@ -581,6 +583,7 @@ def _params(clean: dict) -> ModelParams:
                      for p in us.get("periods", [])],
             **{k: v for k, v in us.items() if k in US_FIELDS and k not in ("rule", "periods")}),
         iraq=IraqParams(**clean.get("iraq", {})),
+        observation=ObservationParams(**clean.get("observation", {})),
         shocks=[Shock(**s) for s in clean.get("shocks", [])],
         shock_scale=clean.get("shock_scale", ModelParams.shock_scale),
         war_half_life_days=clean.get("war_half_life_days", ModelParams.war_half_life_days),

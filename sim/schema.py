@@ -53,7 +53,7 @@ SITE_COUNTRIES: tuple[str, ...] = P.SITE_COUNTRIES
 TOP_KEYS: tuple[str, ...] = (
     "name", "description", "start", "end", "seed", "extends", "shock_scale",
     "war_half_life_days",
-    "iran", "militias", "weapons", "sites", "us", "iraq", "shocks", "replay")
+    "iran", "militias", "weapons", "sites", "us", "iraq", "observation", "shocks", "replay")
 #: Marks union tags in pydantic's error locations (they are not keys of the file).
 _TAG = "§"
 #: Stands for the dotted path of the value in a message; replaced when the error is raised.
@@ -613,6 +613,7 @@ def _scenario_model(_key: tuple) -> type[Table]:
         "us": (Optional[_us_model()], Field(default=None, description="U.S. forces: `rule` "
                                             "and its parameters, and USParams fields")),
         "iraq": (Optional[table(P.IraqParams, P.IraqParams.__doc__)], None),
+        "observation": (Optional[table(P.ObservationParams, P.ObservationParams.__doc__)], None),
         "shocks": (Optional[Array(_shock_model(), tables=True)],
                    Field(default=None, description="dated exogenous drivers")),
         "replay": (Optional[Replay], None),

@@ -100,13 +100,14 @@ def test_weighted_quantile_and_log_scale_prior():
 
 
 def test_priors_lie_inside_the_declared_bounds():
-    from calibration.priors import RULE_PARAMETERS, SHARED
+    from calibration.priors import OBSERVATION, RULE_PARAMETERS, SHARED, model_for
     from sim.params import ModelParams, describe
     from sim.rules import REGISTRY
     declared = {r["path"]: (r["lo"], r["hi"]) for r in describe(ModelParams())}
     for rule, extra in RULE_PARAMETERS.items():
         assert rule in REGISTRY
-        for p in SHARED + extra:
+        assert set(SHARED + extra + OBSERVATION) <= set(model_for(rule).parameters)
+        for p in model_for(rule).parameters:
             lo, hi = p.prior.support()
             if p.name.startswith("us.") and p.name[3:] in REGISTRY[rule].parameters:
                 _, dlo, dhi, _ = REGISTRY[rule].parameters[p.name[3:]]

