@@ -48,6 +48,8 @@ SHARED: tuple[Parameter, ...] = (
               doc="size of the regional war (the scenario's unit war, times this)"),
     Parameter("war_half_life_days", "loguniform", (30.0, 730.0),
               doc="half-life of the regional war's tension"),
+    Parameter("war_onset_days", "uniform", (0.0, 60.0),
+              doc="time constant of the regional war's rise"),
     # Iran weighs risk against anger.
     Parameter("iran.risk_weight", "uniform", (0.0, 3.0),
               doc="how much the risk of a direct U.S. answer lowers Iran's directive"),

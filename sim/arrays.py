@@ -96,10 +96,11 @@ class ParamArrays:
         self.iraq = {k: value(f"iraq.{k}", getattr(params.iraq, k)) for k in _fields(IraqParams)}
         self.shock_scale = value("shock_scale", params.shock_scale)
         self.war_half_life = value("war_half_life_days", params.war_half_life_days)
+        self.war_onset = value("war_onset_days", params.war_onset_days)
 
         self.rule_periods = self._rule_periods(params, overrides, n, timeline)
         self.tension, self.restraint_override = shock_series(params, timeline)
-        self.inputs = daily_inputs(params, timeline, self.war_half_life, self.us)
+        self.inputs = daily_inputs(params, timeline, self.war_half_life, self.war_onset)
         # What the record would list (calibration.observation) changes no simulated event.
         for key in [k for k in overrides if k.startswith("observation.")]:
             if hasattr(params.observation, key.split(".", 1)[1]):
@@ -164,15 +165,21 @@ US_SHARE_OF_KILLED = 0.75
 
 
 def shock_series(params: ModelParams, timeline: Timeline,
-                 war_half_life: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 war_half_life: np.ndarray | float | None = None,
+                 war_onset: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Daily regional tension and Baghdad's restraint override (NaN = none) from the shocks.
 
-    Tension is days long, or days x m with ``war_half_life`` an array of m half-lives (a
-    calibration fits the war's decay per run); a shock's own ``half_life_days`` wins.
+    Tension is days long, or days x m with ``war_half_life`` and ``war_onset`` arrays of m
+    values (a calibration fits the war's rise and decay per run); a shock's own
+    ``half_life_days`` wins over the half-life.
     """
     days = np.arange(timeline.days)
+    per_run = war_half_life is not None and np.ndim(war_half_life) > 0
     half_default = np.atleast_1d(np.asarray(
         params.war_half_life_days if war_half_life is None else war_half_life, dtype=float))
+    onset = np.atleast_1d(np.asarray(
+        params.war_onset_days if war_onset is None else war_onset, dtype=float))
+    onset = np.broadcast_to(onset, half_default.shape)
     tension = np.zeros((timeline.days, len(half_default)))
     truce = np.zeros(timeline.days)
     restraint = np.full(timeline.days, np.nan)
@@ -186,7 +193,10 @@ def shock_series(params: ModelParams, timeline: Timeline,
         if shock.kind == "regional_war":
             half = shock.half_life_days or half_default
             after = days >= d0
-            tension[after] += shock.size * 0.5 ** ((days[after, None] - d0) / half)
+            since = days[after, None] - d0
+            with np.errstate(divide="ignore", over="ignore"):
+                rise = np.where(onset > 0, 1.0 - np.exp(-since / np.maximum(onset, 1e-9)), 1.0)
+            tension[after] += shock.size * rise * 0.5 ** (since / half)
         elif shock.kind == "freeze":
             tension[during] -= shock.size
         elif shock.kind == "truce":
@@ -195,8 +205,7 @@ def shock_series(params: ModelParams, timeline: Timeline,
             restraint[days >= d0] = shock.size
     # A truce cuts the wars' tension (not a freeze's negative tension) while it holds.
     tension = np.where(tension > 0, tension * (1.0 - truce[:, None]), tension)
-    return (tension[:, 0] if war_half_life is None or np.ndim(war_half_life) == 0
-            else tension), restraint
+    return (tension if per_run else tension[:, 0]), restraint
 
 
 def troop_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
@@ -213,13 +222,15 @@ def troop_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
 
 
 def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndarray,
-                 us: dict[str, np.ndarray]) -> np.ndarray:
+                 war_onset: np.ndarray) -> np.ndarray:
     """The exogenous inputs the compiled days read (days x m x len(INPUTS)): regional
     tension, troops in Iraq, troops in Syria. m is 1 when every replicate shares them, else
-    one column per replicate (the war's decay fitted per run)."""
-    halves = np.unique(war_half_life)
-    per_run = len(halves) > 1
-    tension, _ = shock_series(params, timeline, war_half_life if per_run else halves[:1])
+    one column per replicate (the war's rise and decay fitted per run)."""
+    per_run = len(np.unique(war_half_life)) > 1 or len(np.unique(war_onset)) > 1
+    if per_run:
+        tension, _ = shock_series(params, timeline, war_half_life, war_onset)
+    else:
+        tension, _ = shock_series(params, timeline, war_half_life[:1], war_onset[:1])
     troops = troop_series(params, timeline)
     m = tension.shape[1]
     out = np.empty((timeline.days, m, len(INPUTS)))

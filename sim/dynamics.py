@@ -169,7 +169,7 @@ def _state_dtype() -> np.dtype:
         # U.S. forces
         ("harm", f8), ("harm_long", f8), ("harm_by_faction", f8, (F,)), ("attacks_since", i8),
         ("killed_since", i8), ("wounded_since", i8), ("days_since_strike", i8),
-        ("strikes_so_far", i8), ("pending_day", i8), ("pending_size", f8),
+        ("strikes_so_far", i8), ("last_leader_day", i8), ("pending_day", i8), ("pending_size", f8),
         ("pending_leaders", b1), ("pending_target", i8), ("present_iraq", b1),
         ("present_syria", b1),
         # Iraqi government
@@ -222,6 +222,7 @@ class State:
         rec["directive_multiplier"] = 1.0
         rec["retaliation_day"] = NEVER
         rec["order_day"] = NEVER
+        rec["last_leader_day"] = -10 ** 6
         rec["struck_iraq_day"] = NEVER
         rec["stormed_day"] = NEVER
         rec["standing"] = 1.0
@@ -794,7 +795,7 @@ def observe(s: State, t: int = 0) -> Observation:
         killed_since_strike=rec["killed_since"], wounded_since_strike=rec["wounded_since"],
         harm=rec["harm"], days_since_strike=rec["days_since_strike"],
         strikes_so_far=rec["strikes_so_far"], iraq_sovereignty=rec["sovereignty"],
-        harm_long=rec["harm_long"])
+        harm_long=rec["harm_long"], days_since_leader_strike=t - rec["last_leader_day"])
 
 
 @jit_noalloc
@@ -902,6 +903,7 @@ def execute_strike(s, p, r, t, f, country, size, leaders, killed, iraqi, command
                        + p.mil_grievance_per_leader * leaders)
     if leaders:
         s.leadership[f] *= 1.0 - p.mil_leadership_loss
+        s.last_leader_day = t
     s.anger += p.iran_anger_per_strike * size + p.iran_anger_per_commander * commander
     s.risk += p.iran_risk_per_strike_target * size
     if country == IRAQ:

@@ -546,6 +546,11 @@ class ModelParams:
     war_half_life_days: float = param(
         150.0, 1, 5000, source="prior",
         doc="half-life of a regional war's tension (a shock may set its own)")
+    war_onset_days: float = param(
+        0.0, 0, 120, source="prior (the war's salience grew: al-Ahli hospital 2023-10-17, the "
+                            "ground invasion 2023-10-27)",
+        doc="time constant of a regional war's rise: its tension is size x (1 - "
+            "exp(-days / onset)) x the decay (0 = at once)")
     replay: Replay = field(default_factory=Replay)
 
 

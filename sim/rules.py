@@ -46,6 +46,8 @@ class Observation:
     ``harm_long`` is the same harm with a longer memory (``us.resolve_half_life_days``) that
     strikes do not reset: how much has accumulated over a campaign (the ladder climbs on it);
     None where an observation is built without it (rules then read ``harm``).
+    ``days_since_leader_strike``: days since U.S. forces last struck leaders (None: never
+    observed; the ladder then treats it as long ago).
     """
 
     day: int
@@ -60,6 +62,7 @@ class Observation:
     strikes_so_far: np.ndarray
     iraq_sovereignty: np.ndarray
     harm_long: np.ndarray | None = None
+    days_since_leader_strike: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -320,6 +323,8 @@ class Ladder(Rule):
     strike of 2020-01-03 after the embassy storming; facilities through late 2023, a leader
     strike on 2024-01-04 after three months of attacks, and after the deaths at Tower 22 the
     85-target round of 2024-02-02 (000_a0ed2b5f01c76508.txt, 002_08fee3dbeaaca217.txt).
+    Leader strikes are spaced by at least ``leader_gap_days`` (2024-01-04 and 2024-02-07
+    were 34 days apart); in between, the answer is a facility round.
     Graduated escalation (Kahn, On Escalation, 1965; Schelling, Arms and Influence, 1966):
     each rung answers a provocation the rung below did not deter. The accumulated harm is
     ``harm_long``, which strike rounds do not reset.
@@ -334,6 +339,7 @@ class Ladder(Rule):
         "large_deaths": (3.0, 1.0, 1000.0,
                          "deaths since the last strike that call for a large round"),
         "large_size": (10.0, 1.0, 100.0, "targets in a large round"),
+        "leader_gap_days": (30.0, 0.0, 3650.0, "fewest days between two leader strikes"),
     }
     classifier = dict(responds_to="harm", proportional=False, escalatory=False,
                       targets="ladder", memory_days=None, stochastic=False)
@@ -342,6 +348,8 @@ class Ladder(Rule):
         strike = obs.harm >= self.level
         long = obs.harm if obs.harm_long is None else obs.harm_long
         large = obs.killed_since_strike >= self.large_deaths
-        leaders = (long >= self.leader_level) & ~large
+        since = (np.inf if obs.days_since_leader_strike is None
+                 else obs.days_since_leader_strike)
+        leaders = (long >= self.leader_level) & ~large & (since >= self.leader_gap_days)
         size = np.where(large, self.large_size, self.size)
         return strike, size, leaders

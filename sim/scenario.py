@@ -18,6 +18,7 @@ The file format (TOML; DESIGN.md, "Interfaces")::
     extends = "history.toml"         # optional; path relative to this file
     shock_scale = 1.0                # optional
     war_half_life_days = 150.0       # optional
+    war_onset_days = 0.0             # optional
     [iran]                           # IranParams fields
     [militias]                       # MilitiaCommon fields, and one sub-table per faction:
     [militias.kataib_hezbollah]      # FactionParams fields; faction in sim.events.FACTIONS
@@ -587,6 +588,7 @@ def _params(clean: dict) -> ModelParams:
         shocks=[Shock(**s) for s in clean.get("shocks", [])],
         shock_scale=clean.get("shock_scale", ModelParams.shock_scale),
         war_half_life_days=clean.get("war_half_life_days", ModelParams.war_half_life_days),
+        war_onset_days=clean.get("war_onset_days", ModelParams.war_onset_days),
         replay=Replay(**copy.deepcopy(clean.get("replay", {}))),
     )
 

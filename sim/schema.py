@@ -52,7 +52,7 @@ REPLAY_TARGETS: tuple[str, ...] = ev.MILITIA_ACTORS + ("us", "iraq", "iran")
 SITE_COUNTRIES: tuple[str, ...] = P.SITE_COUNTRIES
 TOP_KEYS: tuple[str, ...] = (
     "name", "description", "start", "end", "seed", "extends", "shock_scale",
-    "war_half_life_days",
+    "war_half_life_days", "war_onset_days",
     "iran", "militias", "weapons", "sites", "us", "iraq", "observation", "shocks", "replay")
 #: Marks union tags in pydantic's error locations (they are not keys of the file).
 _TAG = "§"
@@ -606,6 +606,9 @@ def _scenario_model(_key: tuple) -> type[Table]:
         "war_half_life_days": (Number(1.0, 5000.0),
                                Field(default=P.ModelParams.war_half_life_days,
                                      description="half-life of a regional war's tension")),
+        "war_onset_days": (Number(0.0, 120.0),
+                           Field(default=P.ModelParams.war_onset_days,
+                                 description="time constant of a regional war's rise")),
         "iran": (Optional[table(P.IranParams, P.IranParams.__doc__)], None),
         "militias": (Optional[militias], None),
         "weapons": (Optional[weapons], None),
