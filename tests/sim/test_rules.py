@@ -695,11 +695,15 @@ class TestLadder(RuleTestBase):
     def test_climbs_to_leaders_on_accumulated_harm_and_to_a_large_round_after_deaths(self):
         rule = self.rule(leader_level=100.0, large_deaths=3.0, large_size=20.0)
         obs = observation(3, attacks_today=1, harm=[20.0, 20.0, 20.0],
-                          harm_long=[20.0, 150.0, 150.0], killed_since_strike=[0, 0, 3])
+                          harm_long=[20.0, 150.0, 150.0], killed_since_strike=[0, 0, 3],
+                          days_since_leader_strike=999)
         resp = rule.respond(obs, np.zeros(3))
         assert resp.strike.all()
         assert resp.leaders.tolist() == [False, True, False]
         assert resp.size.tolist() == [2.0, 2.0, 20.0]
+        # A leader strike 10 days ago: this round is a facility round again.
+        recent = dataclasses.replace(obs, days_since_leader_strike=np.full(3, 10))
+        assert not rule.respond(recent, np.zeros(3)).leaders.any()
 
     def test_the_other_rules_ignore_the_long_memory(self):
         obs = observation(2, attacks_today=1, harm=[5.0, 5.0], harm_long=[0.0, 1e4])
