@@ -66,7 +66,7 @@ def _own(overrides: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
     for k, v in (overrides or {}).items():
         if k.startswith(PREFIX):
             out[k[len(PREFIX):]] = v
-        elif "." not in k:
+        elif "." not in k and k in FIELDS:   # not the scenario's own keys (shock_scale)
             out[k] = v
     return out
 
