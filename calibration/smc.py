@@ -100,6 +100,13 @@ class Parameter:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x) if self.on_log else x
 
+    @property
+    def support_z(self) -> tuple[float, float]:
+        """The prior's support on the internal scale (where its density is positive)."""
+        lo, hi = self.prior.support()
+        with np.errstate(divide="ignore"):
+            return float(self.to_z(np.asarray(lo))), float(self.to_z(np.asarray(hi)))
+
     def logpdf_z(self, z: np.ndarray) -> np.ndarray:
         """Log prior density on the internal scale (-inf outside the support)."""
         x = self.to_x(z)
@@ -561,8 +568,11 @@ def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, params
             noise = rng.standard_normal((len(rows), len(cols)))
             zz = kern["z"][j] + np.einsum("nab,nb->na", kern["chol"][j], noise)
             z[np.ix_(rows, cols)] = zz
-            lp = sum(params[c].logpdf_z(zz[:, i]) for i, c in enumerate(cols))
-            ok[rows] = np.isfinite(lp)
+            inside = np.ones(len(rows), dtype=bool)
+            for i, c in enumerate(cols):      # a bounds check, not SciPy's logpdf: fast
+                lo, hi = params[c].support_z
+                inside &= (zz[:, i] >= lo) & (zz[:, i] <= hi)
+            ok[rows] = inside
         out_m = np.concatenate([out_m, m[ok]])
         out_z = np.vstack([out_z, z[ok]])
     return out_m[:n], out_z[:n]
