@@ -116,23 +116,31 @@ def check_without(scenario, kinds) -> tuple[str, ...]:
 
 def covariates(scenario, start, end) -> tuple[np.ndarray, list[str]]:
     """The model's dated inputs as daily covariates (days x k) for ``hawkes_cov``: one column
-    per shock kind of the scenario (its effect on regional tension, or Baghdad's restraint)
-    and the U.S. posture (troops at the sites still held)."""
-    from sim.arrays import Timeline, shock_series
+    per kind of tension or restraint input of the scenario (a regional war with the truces
+    that cut it, a freeze, Baghdad's restraint) and the U.S. posture (log troops at the sites
+    still held, scaled by the documented troops in Iraq and Syria from the posture inputs)."""
+    from sim.arrays import Timeline, shock_series, troop_series
     timeline = Timeline(pd.Timestamp(start), pd.Timestamp(end))
     cols, names = [], []
-    for kind in sorted({s.kind for s in scenario.params.shocks}):
+    kinds = {s.kind for s in scenario.params.shocks}
+    for kind in sorted(kinds - {"truce", "us_troops_iraq", "us_troops_syria"}):
         p = copy.copy(scenario.params)
-        p.shocks = [s for s in scenario.params.shocks if s.kind == kind]
+        with_truce = ("regional_war", "truce") if kind == "regional_war" else (kind,)
+        p.shocks = [s for s in scenario.params.shocks if s.kind in with_truce]
         tension, restraint = shock_series(p, timeline)
         cols.append(np.nan_to_num(restraint) if kind == "iraq_government" else tension)
         names.append(kind)
     dates = timeline.dates
+    documented = troop_series(scenario.params, timeline)
+    reference = np.array([scenario.params.us.troops_iraq, scenario.params.us.troops_syria])
+    scale = np.where(reference > 0, documented / np.where(reference > 0, reference, 1), 1.0)
     troops = np.zeros(len(dates))
     for site in scenario.params.sites.values():
         held = np.ones(len(dates), bool) if not site.until else \
             np.asarray(dates <= pd.Timestamp(site.until))
-        troops += site.troops * held
+        country = {"iraq": 0, "syria": 1}.get(site.country)
+        factor = scale[:, country] if country is not None else 1.0
+        troops += site.troops * held * factor
     cols.append(np.log1p(troops))
     names.append(POSTURE)
     return np.column_stack(cols), names
