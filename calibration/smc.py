@@ -74,7 +74,10 @@ def _frozen(dist: str, args: tuple):
 class Parameter:
     """A fitted parameter: a name and a named SciPy prior, e.g. ``Parameter("rate",
     "loguniform", (0.1, 10))`` (``scipy.stats.loguniform(0.1, 10)``). ``log``: perturb on
-    the log scale (default: for ``loguniform`` priors)."""
+    the log scale (default: for ``loguniform`` priors).
+
+    ``uniform`` takes its bounds, ``(lo, hi)``, like ``loguniform`` (SciPy's own
+    ``uniform(loc, scale)`` would read the second number as the width)."""
 
     name: str
     dist: str
@@ -88,6 +91,9 @@ class Parameter:
 
     @property
     def prior(self):
+        if self.dist == "uniform":
+            lo, hi = self.args
+            return _frozen("uniform", (float(lo), float(hi) - float(lo)))
         return _frozen(self.dist, tuple(self.args))
 
     def describe(self) -> str:
