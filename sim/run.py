@@ -190,12 +190,12 @@ def git_commit() -> str | None:
 
 def manifest(scenario, **extra: Any) -> dict[str, Any]:
     """What a result folder needs to be reproduced: resolved scenario, seeds, versions."""
-    import mesa
+    from importlib.metadata import version   # not `import mesa`: 0.2-0.5 s of imports
     return {
         "scenario": {"name": scenario.name, "path": scenario.path,
                      "resolved": scenario.resolved},
         "package": "escalation-sim", "version": sim.__version__, "git_commit": git_commit(),
-        "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+        "python": platform.python_version(), "numpy": np.__version__, "mesa": version("mesa"),
         "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
         "randomness": "replicate i uses SeedSequence(seed, spawn_key=(i,)); see sim/rng.py",
         **extra,
