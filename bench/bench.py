@@ -6,7 +6,8 @@ Prints, in one run:
 1. issue 12's table (best of two unless said): the batch engine on the history window with
    1 replicate, and per run at 1,000, 4,000 and 10,000 replicates per call; the Mesa engine
    per run; ``run()`` at 1,000 replicates (its chunks and tables) against one bare engine
-   call; the whole command ``escalation sweep scenarios/sweeps/fear_grievance.toml --workers
+   call, in wall and CPU time, without and with reading its events table (built on first
+   use); the whole command ``escalation sweep scenarios/sweeps/fear_grievance.toml --workers
    2`` (10,240 runs, median of 3) with the CPU time each worker got; calibration's
    simulations per second (a short ABC-SMC with the default settings). Each row gives wall
    and CPU time, its target, and its ratio to the previous release (``bench/baseline.json``,
@@ -53,6 +54,7 @@ TARGETS = {
     "batch_10000": ("<= 0.5 ms", lambda v: v <= 0.5),
     "mesa": ("<= 100 ms", lambda v: v <= 100),
     "run_ratio": ("<= 1.5x", lambda v: v <= 1.5),
+    "run_events_ratio": ("(<= 1.5x)", lambda v: v <= 1.5),
     "sweep": ("<= 5 s", lambda v: v <= 5),
     "calibration": (">= 2x baseline", None),
 }
@@ -143,13 +145,23 @@ def issue_table(scenario, cfg, quick: bool) -> dict[str, dict]:
     rows["mesa"] = dict(label=f"Mesa engine per run ({runs} runs)", wall=w * 1e3 / runs,
                         cpu=c * 1e3 / runs, unit="ms")
     n = cfg["run_replicates"]
-    bare = rows.get(f"batch_{n}") or {"wall": _timed(batch(n))[0] * 1e3 / n}
+    if f"batch_{n}" in rows:
+        bare = rows[f"batch_{n}"]
+    else:
+        w, c = _timed(batch(n))
+        bare = {"wall": w * 1e3 / n, "cpu": c * 1e3 / n}
+    bare_s = {k: bare[k] * n / 1e3 for k in ("wall", "cpu")}    # one bare call, seconds
     w, c = _timed(lambda: run_ensemble(scenario, replicates=n))
     rows["run"] = dict(label=f"run() at {n:,} replicates (chunks, tables)", wall=w, cpu=c,
                        unit="s")
-    rows["run_ratio"] = dict(label="  run() / one bare engine call", wall=w / (bare["wall"] * n
-                                                                              / 1e3),
-                             cpu=None, unit="x")
+    rows["run_ratio"] = dict(label="  run() / one bare engine call", wall=w / bare_s["wall"],
+                             cpu=c / bare_s["cpu"], unit="x")
+    # run() builds its events table on first use of result.events: this row reads it too.
+    w, c = _timed(lambda: run_ensemble(scenario, replicates=n).events)
+    rows["run_events"] = dict(label="run() and then its events table", wall=w, cpu=c,
+                              unit="s")
+    rows["run_events_ratio"] = dict(label="  the same / one bare engine call",
+                                    wall=w / bare_s["wall"], cpu=c / bare_s["cpu"], unit="x")
     rows["sweep"] = _sweep_command(cfg)
     if cfg["calibration_budget"]:
         rows["calibration"] = _calibration(scenario, cfg["calibration_budget"])
@@ -226,7 +238,11 @@ def _render(rows: dict, base: dict, quick: bool) -> str:
             vs = f"{b['sims_per_s'] / r['sims_per_s']:.2f} (x{ratio:.1f} sims/s)"
             met = (lambda v, ratio=ratio: ratio >= 2)
         ok = ""
-        if not quick and met is not None:
+        if not quick and met is not None and key.endswith("_ratio") and r.get("cpu"):
+            # A ratio of wall times on a busy machine says little (a loaded bare call makes
+            # it small): judged on the CPU ratio.
+            ok = "met in CPU" if met(r["cpu"]) else "NOT met in CPU"
+        elif not quick and met is not None:
             ok = ("met" if met(r["wall"]) else
                   "met in CPU" if r.get("cpu") is not None and met(r["cpu"]) else "NOT met")
         extra = ""

@@ -124,7 +124,11 @@ def categorical_rows(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
 @jit
 def columns_by_replicate(rows: np.ndarray, count: int) -> np.ndarray:
     """The first ``count`` event rows as int64 columns (fields x events), stably sorted by
-    replicate (column 0): a counting sort, so each replicate's events keep their order."""
+    replicate (column 0): a counting sort, so each replicate's events keep their order.
+
+    The sort makes the order first, then writes the columns in it: each output column is
+    written front to back and each row is read whole (writing each row's fields straight to
+    its sorted place scatters 17 writes a row over the columns, about 1.6x slower)."""
     n_rep = 0
     for i in range(count):
         n_rep = max(n_rep, rows[i, 0] + 1)
@@ -133,10 +137,14 @@ def columns_by_replicate(rows: np.ndarray, count: int) -> np.ndarray:
         start[rows[i, 0] + 1] += 1
     for r in range(n_rep):
         start[r + 1] += start[r]
-    out = np.empty((rows.shape[1], count), np.int64)
+    order = np.empty(count, np.int64)
     for i in range(count):
-        j = start[rows[i, 0]]
-        start[rows[i, 0]] += 1
+        r = rows[i, 0]
+        order[start[r]] = i
+        start[r] += 1
+    out = np.empty((rows.shape[1], count), np.int64)
+    for j in range(count):
+        i = order[j]
         for c in range(rows.shape[1]):
             out[c, j] = rows[i, c]
     return out

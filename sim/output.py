@@ -78,6 +78,30 @@ def events_frame(out) -> pd.DataFrame:
     return frame.sort_values(["replicate", "date"], kind="stable").reset_index(drop=True)
 
 
+def presence_frame(out) -> pd.DataFrame:
+    """The event columns :func:`sim.outcomes.presence_outcomes` reads (``replicate``,
+    ``date``, ``action``, ``actor_kind``, ``country``), with :func:`events_frame`'s values,
+    straight from the engine's codes (text columns as categoricals over the names), so that
+    ``run()`` works out the presence outcomes without building the events table. Rows in
+    the engine's order (the outcomes do not depend on it)."""
+    ev = out.events
+
+    def categorical(codes, names):   # out of range: missing (events_frame's "")
+        codes = np.where((codes < 0) | (codes >= len(names)), -1, codes)
+        return pd.Categorical.from_codes(codes, categories=list(names))
+
+    kinds = list(dict.fromkeys(_KIND.values()))
+    kind_of = np.array([kinds.index(_KIND[a]) for a in range(len(dyn.ACTOR_NAMES))])
+    start = np.datetime64(out.timeline.start.to_datetime64(), "D")
+    return pd.DataFrame({
+        "replicate": out.replicates[ev["replicate"]],
+        "date": start + ev["day"].astype("timedelta64[D]"),
+        "action": categorical(ev["action"], dyn.ACTIONS),
+        "actor_kind": pd.Categorical.from_codes(kind_of[ev["actor"]], categories=kinds),
+        "country": categorical(ev["country"], dyn.COUNTRY_NAMES),
+    }, copy=False)
+
+
 def _kinds(ev) -> tuple[np.ndarray, np.ndarray] | None:
     """One event of each kind (``first``) and each event's kind (``inverse``: its index in
     ``first``), a kind being the values of ``_KIND_KEY``, the U.S./coalition deaths and

@@ -38,7 +38,12 @@ FULL_DAILY_UP_TO = 100
 
 @dataclass
 class RunResult:
-    """An ensemble's tables (pandas) and how it was made."""
+    """An ensemble's tables (pandas) and how it was made.
+
+    ``events`` may be given as a function that builds the table: it is then built on first
+    use and kept (``run()`` does so: the events table's text columns are the largest part of
+    its tables' cost, and many uses read only the summary).
+    """
 
     scenario: Any
     engine: str
@@ -55,6 +60,25 @@ class RunResult:
         return manifest(self.scenario, engine=self.engine, seed=self.seed,
                         replicates=self.replicates, timings=self.timings, command=command,
                         posterior=self.posterior, daily=self.daily_kind)
+
+    def __getstate__(self) -> dict[str, Any]:   # pickled with its events table built
+        self.events
+        return self.__dict__
+
+
+def _get_events(self) -> pd.DataFrame:
+    events = self.__dict__["_events"]
+    if callable(events):
+        events = self.__dict__["_events"] = events()
+    return events
+
+
+def _set_events(self, events) -> None:
+    self.__dict__["_events"] = events
+
+
+RunResult.events = property(_get_events, _set_events, doc="The events table (built on first "
+                                                             "use when given as a function).")
 
 
 def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None = None,
@@ -73,8 +97,11 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
         daily: the daily table: ``full`` (one row per replicate and date: 19 million rows at
             10,000 replicates), ``summary`` (one row per date, each column's mean over the
             replicates), ``none``, or ``auto`` (full up to 100 replicates, else summary).
+
+    The summary's presence outcomes come from the engine's event codes; the events table
+    (``result.events``) is built on first use, so ``timings["tables_s"]`` leaves it out.
     """
-    from sim.output import daily_frame, events_frame, summary_frame
+    from sim.output import daily_frame, presence_frame, summary_frame
     from sim.scenario import Scenario, load_scenario
 
     if not isinstance(scenario, Scenario):
@@ -114,17 +141,31 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
     bar.close()
     t1 = time.perf_counter()
     whole = merge_outputs(outputs, daily)
-    events = events_frame(whole)
     table = (daily_frame(whole) if daily == "full" else
              daily_summary_frame(whole) if daily == "summary" else pd.DataFrame())
     summary = summary_frame(whole)
-    if events is not None:   # exits, presence-days, attacks per presence-day (sim.outcomes)
-        from sim.outcomes import with_presence
-        summary = with_presence(summary, events, scenario.start, scenario.end)
+    # Exits, presence-days, attacks per presence-day (sim.outcomes), from the event codes;
+    # the events table itself is built on first use (RunResult.events).
+    from sim.outcomes import with_presence
+    summary = with_presence(summary, presence_frame(whole), scenario.start, scenario.end)
     t2 = time.perf_counter()
+    events = _events_builder(whole)
+    del whole
     return RunResult(scenario, engine, seed, replicates, events, table, summary,
                      {"simulate_s": round(t1 - t0, 3), "tables_s": round(t2 - t1, 3)},
                      str(posterior) if posterior else None, daily)
+
+
+def _events_builder(out):
+    """A function that builds ``out``'s events table once, then lets ``out`` go."""
+    from sim.output import events_frame
+    held = [out]
+
+    def build() -> pd.DataFrame:
+        frame = events_frame(held[0])
+        held.clear()
+        return frame
+    return build
 
 
 def merge_outputs(outputs: list, daily: str = "full"):
@@ -190,12 +231,12 @@ def git_commit() -> str | None:
 
 def manifest(scenario, **extra: Any) -> dict[str, Any]:
     """What a result folder needs to be reproduced: resolved scenario, seeds, versions."""
-    import mesa
+    from importlib.metadata import version   # not `import mesa`: 0.2-0.5 s of imports
     return {
         "scenario": {"name": scenario.name, "path": scenario.path,
                      "resolved": scenario.resolved},
         "package": "escalation-sim", "version": sim.__version__, "git_commit": git_commit(),
-        "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+        "python": platform.python_version(), "numpy": np.__version__, "mesa": version("mesa"),
         "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
         "randomness": "replicate i uses SeedSequence(seed, spawn_key=(i,)); see sim/rng.py",
         **extra,

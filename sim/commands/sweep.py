@@ -33,9 +33,7 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from calibration import documented
-    from sim.scenario import scenario_path
-    from sim.sweep import load_spec, run_sweep
+    from sim.sweep import start_workers_early
 
     if args.workers is not None and args.scheduler:
         raise InputError(None, "--workers", "not with --scheduler: the Dask cluster's workers "
@@ -43,6 +41,11 @@ def main(args) -> int:
     if args.replicates is not None and not 1 <= args.replicates <= 1_000_000:
         raise InputError(None, "--replicates", f"must be a whole number in [1, 1000000], got "
                                                f"{args.replicates}")
+    # The workers' server loads the engine on another core while the spec is read.
+    start_workers_early(args.workers, args.scheduler)
+    from calibration import documented
+    from sim.scenario import scenario_path
+    from sim.sweep import load_spec, run_sweep
     spec = load_spec(scenario_path(args.spec, "sweep"), record=documented())
     if args.replicates is not None:
         spec = dataclasses.replace(spec, replicates=args.replicates)

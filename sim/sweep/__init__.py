@@ -15,7 +15,8 @@ still is (the names below).
 from sim.sweep.chunks import (MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, MIN_CHUNKS, Chunk,
                               default_chunk_size, plan_chunks)
 from sim.sweep.design import Design, make_design
-from sim.sweep.execution import ChunkResult, SweepResult, default_out, run_chunk, run_sweep
+from sim.sweep.execution import (ChunkResult, SweepResult, default_out, run_chunk, run_sweep,
+                                 start_workers_early)
 from sim.sweep.spec import (DEFAULT_LEVELS, DEFAULT_REPLICATES, DESIGNS, MAX_POINTS,
                             PARAM_KEYS, ROLES, SPEC_KEYS, Group, Parameter, SweepSpec,
                             load_spec, spec_from_dict)
@@ -24,7 +25,7 @@ from sim.sweep.storage import BOOL_METRICS, DAY_METRICS, run_schema
 __all__ = [
     "load_spec", "spec_from_dict", "SweepSpec", "Parameter", "Group", "make_design", "Design",
     "plan_chunks", "default_chunk_size", "Chunk", "run_chunk", "ChunkResult", "run_sweep",
-    "SweepResult", "default_out", "run_schema", "DESIGNS", "ROLES", "SPEC_KEYS", "PARAM_KEYS",
+    "SweepResult", "default_out", "start_workers_early", "run_schema", "DESIGNS", "ROLES", "SPEC_KEYS", "PARAM_KEYS",
     "DEFAULT_REPLICATES", "DEFAULT_LEVELS", "MAX_POINTS", "MAX_CHUNK_SIZE", "MIN_CHUNK_SIZE",
     "MIN_CHUNKS", "DAY_METRICS", "BOOL_METRICS",
 ]

@@ -120,16 +120,37 @@ def _serial(fn, tasks: Iterator[dict]) -> Iterator[Any]:
         yield fn(task)
 
 
-def _pool(fn, tasks: Iterator[dict], workers: int) -> Iterator[Any]:
-    """A process pool with at most 2 x workers chunks in flight, results as they finish."""
+#: What the forkserver imports before it forks workers, so that each worker starts with it:
+#: the engine (``sim.warm`` loads its compiled code) and what :func:`run_chunk` imports.
+PRELOAD = ["sim.sweep", "sim.batch", "sim.outcomes", "pyarrow", "sim.warm"]
+
+
+def _context():
     # forkserver: workers start from a clean, single-threaded server process (fork from a
     # parent holding threads - tqdm's monitor, a Dask client - can deadlock); spawn elsewhere.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.sweep", "sim.batch", "sim.warm"])
-    else:
-        ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def start_workers_early(workers: int | None = None, scheduler: str | None = None) -> None:
+    """Start the forkserver now, when the sweep will run on a local pool, so that its
+    preload (about 1 s of imports and loading the compiled engine) runs on another core
+    while this process reads the spec and makes the design, not after. Harmless if it is
+    already running or the sweep turns out to need one process (it then idles and exits
+    with this process)."""
+    if scheduler or (workers or os.cpu_count() or 1) < 2:
+        return
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+        forkserver.ensure_running()
+
+
+def _pool(fn, tasks: Iterator[dict], workers: int) -> Iterator[Any]:
+    """A process pool with at most 2 x workers chunks in flight, results as they finish."""
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
         pending: set[cf.Future] = set()
         try:
             for task in itertools.islice(tasks, 2 * workers):
@@ -224,6 +245,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
             ``resume`` into a folder holding another sweep. Nothing is written then.
     """
     t_start = time.perf_counter()
+    start_workers_early(workers, scheduler)
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     if workers is not None and workers < 1:

@@ -4,13 +4,14 @@ is the same table, value for value and dtype for dtype, as the row-by-row defini
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from calibration import documented as the_record
 from sim.batch import simulate
 from sim.events import EVENT_COLUMNS, EXTRA_COLUMNS
 from sim.model import EscalationModel
 from sim.output import _events_frame_rows, events_frame
-from sim.run import merge_outputs
+from sim.run import merge_outputs, run
 from sim.scenario import load_scenario
 
 
@@ -50,3 +51,19 @@ def test_mesa_events_table_equals_the_definition(small_scenario):
     pd.testing.assert_frame_equal(events_frame(backwards),
                                   _events_frame_rows(backwards, backwards.events),
                                   check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ["batch", "mesa"])
+def test_run_presence_outcomes_from_codes_equal_those_of_the_events_table(small_scenario,
+                                                                          engine):
+    """run() works out the presence outcomes from the engine's codes (presence_frame) and
+    builds the events table on first use: the same outcomes as from the table."""
+    from sim.outcomes import presence_outcomes
+    sc = load_scenario(small_scenario)
+    res = run(sc, replicates=3 if engine == "mesa" else 8, engine=engine)
+    assert callable(res.__dict__["_events"])          # not built yet
+    expected = presence_outcomes(res.events, sc.start, sc.end, res.summary["replicate"],
+                                 res.summary["us_left_iraq_date"])
+    assert not callable(res.__dict__["_events"])      # built once, kept
+    got = res.summary.set_index(expected.index)[list(expected.columns)]
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)

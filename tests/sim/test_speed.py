@@ -96,3 +96,15 @@ def test_unknown_daily_mode_is_an_input_error(small_scenario):
     from sim.errors import InputError
     with pytest.raises(InputError):
         run(load_scenario(small_scenario), replicates=1, daily="weekly")
+
+
+def test_columns_by_replicate_is_a_stable_sort_by_replicate():
+    from sim import kernels as kn
+    rng = np.random.default_rng(3)
+    rows = rng.integers(-1, 50, (2000, len(dyn.EventLog.COLUMNS))).astype(np.int32)
+    rows[:, 0] = rng.integers(0, 7, len(rows))
+    count = 1500     # rows past the count (room not yet used) are left out
+    got = kn.columns_by_replicate(rows, count)
+    order = np.argsort(rows[:count, 0], kind="stable")
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, rows[:count][order].T.astype(np.int64))
