@@ -24,9 +24,9 @@ How a pseudo-record is made (:func:`truth_for`, :func:`pseudo_records`):
   ``scenarios/history.toml``, the calibrated values of ``calibrated.toml``), the drone's and
   ballistic missile's lethal probabilities tied to the rocket's as in a calibration;
 * the rule's fitted trigger parameters (``calibration.priors.RULE_PARAMETERS``) at their
-  **prior medians** (e.g. ``us.level`` 30.5 for the harm rules, ``respond_probability``
-  0.0707 for ``tit_for_tat``, ``deaths`` 3 and ``wounded`` 17.3 for ``red_line``): the values
-  the comparison's priors make typical; its other parameters (sizes, growth) at the rule's
+  **prior medians** (e.g. ``us.level`` 31 for the harm rules, SciPy's ``uniform(1, 60)``
+  being U[1, 61]; ``respond_probability`` 0.0707 for ``tit_for_tat``; ``deaths`` 3.5 and
+  ``wounded`` 17.3 for ``red_line``): the values the comparison's priors make typical; its other parameters (sizes, growth) at the rule's
   defaults, as in the comparison;
 * its targets are those of the comparison (the fitted targets plus
   ``calibration.targets.MODEL_CHOICE_TARGETS``), computed by the same code as a synthetic
