@@ -155,18 +155,25 @@ def to_posterior(res: SMCResult, targets: list[tg.Target], scenario, until, rati
 
 
 def synthetic_observation(scenario, rule: str, truth: dict[str, float], *, until=None,
-                          seed: int | None = None, replicate: int = 0,
-                          tallies: pd.DataFrame | None = None) -> np.ndarray:
+                          seed: int | None = None, replicate: int | Sequence[int] = 0,
+                          tallies: pd.DataFrame | None = None,
+                          model_choice: bool = False) -> np.ndarray:
     """The fitted targets of one run with parameters ``truth``: a synthetic record.
 
     Tallies are replaced by the run's own counts over the same periods and scopes, and the
     record targets are computed from the run's events by the same code as on the record.
+    The run is replicate ``SYNTHETIC_REPLICATE + replicate`` of ``seed``. With a sequence of
+    ``replicate`` indices, one synthetic record per index (rows). ``model_choice``: the
+    targets of a comparison of rules (:func:`fit_targets` with ``model_choice``), as
+    :func:`calibrate` fits with several rules.
     """
     until = parse_until(until, scenario)
     model = model_for(rule)
     seed = scenario.seed if seed is None else int(seed)
-    targets = fit_targets(scenario, until, tallies, rules=[rule])
+    targets = fit_targets(scenario, until, tallies, model_choice=model_choice, rules=[rule])
     sim = EngineSimulator(scenario.params, scenario.start,
                           until if until is not None else scenario.end, seed, [model], targets)
-    theta = np.array([[truth[p.name] for p in model.parameters]])
-    return sim(0, theta, np.array([SYNTHETIC_REPLICATE + replicate]))[0]
+    reps = np.atleast_1d(np.asarray(replicate, dtype=np.int64))
+    theta = np.tile([[truth[p.name] for p in model.parameters]], (len(reps), 1))
+    out = sim(0, theta, SYNTHETIC_REPLICATE + reps)
+    return out[0] if np.ndim(replicate) == 0 else out

@@ -5,7 +5,9 @@ every generation with weights), ``report.md`` with its figures (``marginals.png`
 ``epsilon.png``), ``calibrated.toml`` (the posterior medians as a scenario parameter file,
 what ``scenarios/calibrated.toml`` is copied from) and ``manifest.json``. With
 ``--compare-rules`` it runs ABC model choice across deterrence rules instead and writes
-``rules.csv``, ``report.md`` and one posterior folder per repeat.
+``rules.csv``, ``report.md`` and one posterior folder per repeat; with ``--confusion K``
+also ``confusion.csv``, ``confusion_runs.csv`` and ``confusion.png`` (``calibration.confusion``:
+can the targets tell the rules apart?) and a paragraph on them in ``report.md``.
 
 Everything is written into a temporary folder and moved into place at the end, and all
 arguments are checked before anything runs: bad input writes nothing (exit 2, one line).
@@ -40,6 +42,10 @@ def add_arguments(p) -> None:
                         "comma-separated list")
     p.add_argument("--repeats", type=int, default=DEFAULT_REPEATS,
                    help=f"independent repeats of --compare-rules (default {DEFAULT_REPEATS})")
+    p.add_argument("--confusion", default=None, metavar="K",
+                   help="with --compare-rules: also run the same model choice on K "
+                        "pseudo-records simulated under each rule and write the confusion "
+                        "matrix (confusion.csv, confusion.png)")
     p.add_argument("--budget", type=int, default=DEFAULT_BUDGET, metavar="N",
                    help=f"most simulations (default {DEFAULT_BUDGET})")
     p.add_argument("--population", type=int, default=DEFAULT_POPULATION, metavar="N",
@@ -93,9 +99,26 @@ def _check(args, scenario) -> list[str]:
             raise InputError(None, "--compare-rules", "needs at least two rules")
     else:
         rules = [args.rule or scenario.params.us.rule]
+    args.confusion = parse_confusion(getattr(args, "confusion", None), args.compare_rules)
     for r in rules:
         rule_parameters(r)   # unknown rule: InputError naming the known ones
     return rules
+
+
+def parse_confusion(value, compare_rules) -> int | None:
+    """``--confusion K``: a whole number of at least 1, and only with --compare-rules."""
+    if value is None:
+        return None
+    if compare_rules is None:
+        raise InputError(None, "--confusion", "needs --compare-rules")
+    try:
+        k = int(str(value).strip())
+    except ValueError:
+        raise InputError(None, "--confusion", f"must be a whole number of pseudo-records per "
+                                              f"rule, got {value!r}") from None
+    if k < 1:
+        raise InputError(None, "--confusion", f"must be at least 1, got {k}")
+    return k
 
 
 def _atomic(out: Path):
@@ -146,6 +169,7 @@ def main(args) -> int:
         + (f" --rule {args.rule}" if args.rule else "")
         + (f" --compare-rules {args.compare_rules} --repeats {args.repeats}"
            if args.compare_rules else "")
+        + (f" --confusion {args.confusion}" if args.confusion else "")
         + (f" --seed {args.seed}" if args.seed is not None else "")
         + (f" --record {args.record}" if args.record else "") + f" --out {out}")
     common = dict(until=args.until, population=args.population, budget=args.budget,
@@ -190,6 +214,13 @@ def _compare(args, scenario, rules, out, command, common) -> int:
     table, posts = compare_rules(scenario, rules, repeats=args.repeats, seed=args.seed,
                                  **common)
     text = summary_text(table, args.repeats, args.budget, args.population, args.until)
+    confusion = None
+    if args.confusion:
+        from calibration.confusion import confusion_matrix
+        confusion = confusion_matrix(
+            scenario, rules, args.confusion, until=args.until, seed=args.seed,
+            population=args.population, budget=args.budget, workers=args.workers,
+            scheduler=args.scheduler, progress=True)
     tmp = _atomic(out)
     try:
         table.to_csv(tmp / "rules.csv", index=False)
@@ -207,11 +238,24 @@ def _compare(args, scenario, rules, out, command, common) -> int:
             "`repeat_*/posterior.parquet` (column `rule`).", "",
             "Caveat: ABC model choice weighs rules by how well they reproduce the fitted "
             "targets; rules that act alike on those targets share the probability "
-            "(Robert et al. 2011, PNAS 108).", ""]))
+            "(Robert et al. 2011, PNAS 108).", ""]
+            + ([] if confusion is None else _confusion_section(confusion))))
+        if confusion is not None:
+            confusion.table().to_csv(tmp / "confusion.csv", index=False)
+            confusion.runs.to_csv(tmp / "confusion_runs.csv", index=False)
+            fig = confusion.figure()
+            fig.savefig(tmp / "confusion.png", dpi=130)
+            plt.close(fig)
         info = manifest(scenario, command=command, seed=posts[0].meta["seed"],
                         engine="batch", comparison=dict(rules=rules, repeats=args.repeats,
                                                         table=table.to_dict("records")),
-                        timings={"calibrate_s": sum(p.meta["runtime_s"] for p in posts)})
+                        **({} if confusion is None else dict(confusion=dict(
+                            confusion.settings, truths=confusion.truths,
+                            share_correct=confusion.share_correct,
+                            mean_p_true=confusion.mean_p_true))),
+                        timings={"calibrate_s": sum(p.meta["runtime_s"] for p in posts),
+                                 **({} if confusion is None
+                                    else {"confusion_s": confusion.runtime_s})})
         (tmp / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
         _finish(tmp, out)
     except BaseException:
@@ -220,5 +264,27 @@ def _compare(args, scenario, rules, out, command, common) -> int:
     print(text)
     print(table[["rule", "mean", "sd", "min", "max"]].to_string(
         index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {out}/ (rules.csv, report.md, manifest.json, repeat_*/)")
+    if confusion is not None:
+        print(confusion.text())
+        print(confusion.table().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"wrote {out}/ (rules.csv, report.md, manifest.json, repeat_*/"
+          + (", confusion.csv, confusion_runs.csv, confusion.png" if confusion else "") + ")")
     return 0
+
+
+def _confusion_section(confusion) -> list[str]:
+    """The report's section on the confusion matrix."""
+    from calibration.report import _table
+    return ["## Can the targets tell the rules apart? Confusion matrix", "",
+            confusion.text(), "",
+            _table(confusion.table(), floatfmt="{:.2f}"), "",
+            "Rows: the rule the pseudo-records were simulated with; columns: the rule the "
+            "model choice chose (highest posterior probability); `mean_p_true`: the mean "
+            "posterior probability of the true rule. Figure: `confusion.png`; every "
+            "pseudo-record's probabilities: `confusion_runs.csv`. Pseudo-record parameters: "
+            "shared parameters at the scenario's values, rule parameters at their prior "
+            "medians (" + "; ".join(
+                f"`{r}`: " + (", ".join(f"{k} {v:.3g}" for k, v in t.items()
+                                        if k.startswith("us.") and k != "us.harm_per_killed")
+                              or "none")
+                for r, t in confusion.truths.items()) + ").", ""]
