@@ -59,6 +59,12 @@ SHARED: tuple[Parameter, ...] = (
               doc="risk Iran perceives per target of a U.S. strike round"),
     Parameter("iran.risk_half_life_days", "loguniform", (14.0, 365.0),
               doc="half-life of the risk Iran perceives"),
+    # How the war reaches the militias: directly (tension_weight) or through Iran's
+    # directive; and how far a stand-down order restrains the factions that do not suspend.
+    Parameter("militias.tension_weight", "uniform", (0.0, 2.0),
+              doc="log attack rate gained per unit regional tension, directly"),
+    Parameter("iran.restrain_multiplier", "loguniform", (0.01, 1.0),
+              doc="attack-rate multiplier under Iran's 'restrain' directive"),
     # Escalation feeds on itself.
     Parameter("militias.contagion_branching", "uniform", (0.0, 0.9),
               doc="expected further attacks one attack sets off"),

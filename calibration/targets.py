@@ -116,7 +116,8 @@ FIT_TALLIES: dict[str, str] = {
     "2023-10-17-to-02-02-attacks": "iran.escalate_multiplier, shock_scale, war_half_life_days, "
                                    "war_onset_days",
     "2024-02-lull-attacks": "militias.fear_weight, iran.risk_weight, iran.risk_per_us_death, "
-                            "iran.risk_per_strike_target, iran.risk_half_life_days",
+                            "iran.risk_per_strike_target, iran.risk_half_life_days, "
+                            "iran.restrain_multiplier, militias.tension_weight",
     "2019-12-to-2020-09-fatalities": "weapons.*.lethal_probability",
 }
 
