@@ -26,6 +26,12 @@ TRUTH = {
     "militias.fear_weight": 1.5, "militias.grievance_weight": 1.0,
     "us.harm_per_killed": 20.0, "weapons.rocket.lethal_probability": 0.02, "us.level": 12.0,
     "observation.p_harmless": 0.5, "observation.attention_max": 0.5,
+    # The model revision's parameters (issue 10), at their declared defaults.
+    "shock_scale": 2.0, "war_half_life_days": 150.0, "war_onset_days": 10.0,
+    "militias.tension_weight": 1.0, "iran.restrain_multiplier": 0.15,
+    "iran.risk_weight": 1.0, "iran.risk_per_us_death": 1.0, "iran.risk_per_strike_target": 0.1,
+    "iran.risk_half_life_days": 90.0, "militias.contagion_branching": 0.4,
+    "militias.contagion_half_life_days": 14.0, "iraq.raid_rate": 0.01,
 }
 
 
