@@ -50,3 +50,18 @@ def test_mesa_events_table_equals_the_definition(small_scenario):
     pd.testing.assert_frame_equal(events_frame(backwards),
                                   _events_frame_rows(backwards, backwards.events),
                                   check_exact=True)
+
+
+def test_daily_levels_are_not_truncated_to_integers(small_scenario):
+    """Iran's risk and the militias' excitement are levels, not counts: the daily table keeps
+    their fractions, the same values the Mesa model's reporter gives for the same replicate."""
+    from sim.output import daily_frame
+    sc = load_scenario(small_scenario)
+    daily = daily_frame(simulate(sc.params, sc.start, sc.end, sc.seed, range(2)))
+    risk = daily.loc[daily["replicate"] == 0, "risk"].to_numpy()
+    assert daily["risk"].dtype.kind == "f" and daily["excitement"].dtype.kind == "f"
+    model = EscalationModel(sc, replicate=0)
+    model.run()
+    mesa_risk = model.datacollector.get_model_vars_dataframe()["risk"].to_numpy()
+    assert len(risk) == len(mesa_risk)
+    assert abs(risk - mesa_risk).max() < 1e-5   # float32 in the engine's table
