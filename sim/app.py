@@ -17,14 +17,14 @@ How the page works. The browser tab and the bar at the top name the scenario
 of ``scenarios/``: those with their own ``name`` and ``description``, so not
 ``calibrated.toml``, a parameter-only parent) and a deterrence rule, and shows the rule's
 parameters with the values in force (the scenario's own, e.g. a level calibrated.toml sets
-for history's rule, ``ladder``, else the rule's default). The second card holds the replicate and one slider per
-parameter of the rule, over the rule's declared bounds (``Rule.parameters``), each with its
-value shown beside it in a box where an exact value can be typed; any change builds a fresh
-model at once. The third chooses the view: "one replicate, day by day" is SolaraViz
-("Controls": Reset, play/pause, Step by "Render Interval" days; four figures: the ladder,
-the cumulative timeline beside the documented record, the militias' fear, grievance and
-arsenals, Iran's directive beside the risk of a direct U.S. answer it weighs, Baghdad's
-grievance and the U.S. harm ledger); "ensemble" runs a
+for history's rule, ``ladder``, else the rule's default). The second card holds the
+replicate and one slider per parameter of the rule, over the rule's declared bounds
+(``Rule.parameters``), each with its value shown beside it in a box where an exact value can
+be typed; any change builds a fresh model at once. The third chooses the view: "one
+replicate, day by day" is SolaraViz ("Controls": Reset, play/pause, Step by "Render
+Interval" days; four figures: the ladder, the cumulative timeline beside the documented
+record, the militias' fear, grievance and arsenals, Iran's directive beside the risk of a
+direct U.S. answer it weighs, Baghdad's grievance and the U.S. harm ledger); "ensemble" runs a
 few dozen replicates of the same settings on the batch engine (a fraction of a second) and
 draws their median and 90% band beside the record.
 """
