@@ -16,14 +16,15 @@ How the page works. The browser tab and the bar at the top name the scenario
 ("escalation-sim: history"). The sidebar's first card chooses a scenario (the runnable files
 of ``scenarios/``: those with their own ``name`` and ``description``, so not
 ``calibrated.toml``, a parameter-only parent) and a deterrence rule, and shows the rule's
-parameters with the values in force (the scenario's own, e.g. history's calibrated level
-10.44, else the rule's default). The second card holds the replicate and one slider per
-parameter of the rule, over the rule's declared bounds (``Rule.parameters``), each with its
-value shown beside it in a box where an exact value can be typed; any change builds a fresh
-model at once. The third chooses the view: "one replicate, day by day" is SolaraViz
-("Controls": Reset, play/pause, Step by "Render Interval" days; four figures: the ladder,
-the cumulative timeline beside the documented record, the militias' fear, grievance and
-arsenals, Iran's directive, Baghdad's grievance and the U.S. harm ledger); "ensemble" runs a
+parameters with the values in force (the scenario's own, e.g. a level calibrated.toml sets
+for history's rule, ``ladder``, else the rule's default). The second card holds the
+replicate and one slider per parameter of the rule, over the rule's declared bounds
+(``Rule.parameters``), each with its value shown beside it in a box where an exact value can
+be typed; any change builds a fresh model at once. The third chooses the view: "one
+replicate, day by day" is SolaraViz ("Controls": Reset, play/pause, Step by "Render
+Interval" days; four figures: the ladder, the cumulative timeline beside the documented
+record, the militias' fear, grievance and arsenals, Iran's directive beside the risk of a
+direct U.S. answer it weighs, Baghdad's grievance and the U.S. harm ledger); "ensemble" runs a
 few dozen replicates of the same settings on the batch engine (a fraction of a second) and
 draws their median and 90% band beside the record.
 """
@@ -398,34 +399,46 @@ def militias_figure(model: AppModel) -> Figure:
 
 
 def others_figure(model: AppModel) -> Figure:
-    """Iran's directive, Baghdad's sovereignty grievance and the U.S. harm ledger by date."""
+    """Iran's directive and the risk it weighs, Baghdad's sovereignty grievance and the U.S.
+    harm ledger by date.
+
+    Iran's directive follows a score of gain (regional tension, anger at U.S. strikes) minus
+    ``iran.risk_weight`` times the risk of a direct U.S. answer (raised by the U.S. deaths
+    its proxies cause, by large strike rounds and by its own attacks): a rise of the risk
+    can turn the directive to 'restrain', an order to stand down."""
     fig = Figure(figsize=FIGSIZE, layout="constrained")
-    axes = fig.subplots(3, 1, sharex=True, height_ratios=[0.6, 1, 1])
+    axes = fig.subplots(4, 1, sharex=True, height_ratios=[0.6, 0.7, 1, 1])
     sim = model.history()
     if not sim.empty:
         code = sim["directive"].map({"restrain": 0, "normal": 1, "escalate": 2})
         axes[0].step(sim.index, code, where="post", color="#6A3D9A", lw=1.4)
-        axes[1].plot(sim.index, sim["sovereignty_grievance"], color="#009E73", lw=1.4)
-        axes[2].plot(sim.index, sim["us_harm_ledger"], color=SIM_COLOUR, lw=1.0)
+        axes[1].plot(sim.index, sim["risk"], color="#CC79A7", lw=1.2)
+        axes[2].plot(sim.index, sim["sovereignty_grievance"], color="#009E73", lw=1.4)
+        axes[3].plot(sim.index, sim["us_harm_ledger"], color=SIM_COLOUR, lw=1.0)
     axes[0].set_yticks([0, 1, 2], ["restrain", "normal", "escalate"])
     axes[0].set_ylim(-0.3, 2.3)
     axes[0].set_ylabel("Iran's directive\nto its proxies", fontsize=8)
+    axes[1].set_ylabel("Iran's risk of a\nU.S. answer (a.u.)", fontsize=8)
+    axes[1].set_ylim(0, max(1.0, _top(sim, "risk")))
+    axes[1].annotate("lowers the directive: U.S. deaths, large rounds, Iran's own attacks",
+                     (0.005, 0.97), xycoords="axes fraction", fontsize=6.5, va="top",
+                     color="#CC79A7")
     iraq = model.scenario.params.iraq
     for level, what in ((iraq.negotiate_threshold, "exit talks"), (iraq.vote_threshold, "vote"),
                         (iraq.exit_threshold, "exit")):
-        axes[1].axhline(level, color="#009E73", lw=0.7, ls=":")
-        axes[1].annotate(what, (0.005, level), xycoords=("axes fraction", "data"),
+        axes[2].axhline(level, color="#009E73", lw=0.7, ls=":")
+        axes[2].annotate(what, (0.005, level), xycoords=("axes fraction", "data"),
                          fontsize=6.5, va="bottom", color="#009E73")
-    axes[1].set_ylabel("Baghdad's sovereignty\ngrievance (a.u.)", fontsize=8)
-    axes[1].set_ylim(0, max(iraq.exit_threshold * 1.15, _top(sim, "sovereignty_grievance")))
+    axes[2].set_ylabel("Baghdad's sovereignty\ngrievance (a.u.)", fontsize=8)
+    axes[2].set_ylim(0, max(iraq.exit_threshold * 1.15, _top(sim, "sovereignty_grievance")))
     values = rule_values(model)
     if "level" in values and not model.replayed_us:
-        axes[2].axhline(values["level"], color=SIM_COLOUR, lw=0.8, ls="--")
-        axes[2].annotate(f"rule's level {values['level']:g}: strike",
+        axes[3].axhline(values["level"], color=SIM_COLOUR, lw=0.8, ls="--")
+        axes[3].annotate(f"rule's level {values['level']:g}: strike",
                          (0.005, values["level"]), xycoords=("axes fraction", "data"),
                          fontsize=6.5, va="bottom", color=SIM_COLOUR)
-    axes[2].set_ylabel("U.S. harm ledger\n(decayed harm)", fontsize=8)
-    axes[2].set_ylim(bottom=0)
+    axes[3].set_ylabel("U.S. harm ledger\n(decayed harm)", fontsize=8)
+    axes[3].set_ylim(bottom=0)
     for ax in axes:
         _date_axis(ax, model, labels=ax is axes[-1])
     axes[0].set_title(f"Iran, Baghdad and U.S. forces to {_shown_date(model)}", fontsize=10)

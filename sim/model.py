@@ -138,6 +138,7 @@ MODEL_REPORTERS = {
     "rung": lambda m: m._today("rung"),
     "level": lambda m: m._today("level"),
     "directive": lambda m: m.iran.directive.name.lower(),
+    "risk": lambda m: m.iran.risk,
     "sovereignty_grievance": lambda m: m.iraq.sovereignty_grievance,
     "us_harm_ledger": lambda m: m.us_forces.harm,
 }
@@ -152,7 +153,7 @@ class DailyCollector(mesa.DataCollector):
     """The model's ``mesa.DataCollector``: the reporters above, one row per simulated day
     (model) and per day and faction (``Militia``).
 
-    Calling 13 model and 49 agent reporters every day would cost more than the simulated day
+    Calling 14 model and 49 agent reporters every day would cost more than the simulated day
     itself, so :meth:`collect` keeps a copy of the day's state record (a few hundred bytes)
     and the reporters' values are computed from these copies, with the same values and
     types, when a table is asked for (``get_model_vars_dataframe``,
@@ -213,6 +214,7 @@ class DailyCollector(mesa.DataCollector):
             mv["rung"].append(float(daily["rung"][day, 0]))
             mv["level"].append(float(daily["level"][day, 0]))
             mv["directive"].append(Directive(int(s["directive"])).name.lower())
+            mv["risk"].append(float(s["risk"]))
             mv["sovereignty_grievance"].append(float(s["sovereignty"]))
             mv["us_harm_ledger"].append(float(s["harm"]))
             rows = []

@@ -166,7 +166,7 @@ def daily_frame(out) -> pd.DataFrame:
     """Daily series, one row per (replicate, date)."""
     days, n = out.daily["attacks"].shape
     dates = out.timeline.start + pd.to_timedelta(np.arange(days), unit="D")
-    floats = ("sovereignty", "fear", "grievance", "arsenal", "level")
+    floats = ("sovereignty", "fear", "grievance", "arsenal", "level", "risk", "excitement")
     columns = {"replicate": np.repeat(out.replicates, days), "date": np.tile(dates.values, n)}
     for c, v in out.daily.items():   # column by column; counts as integers
         flat = np.ascontiguousarray(v.T).reshape(-1)

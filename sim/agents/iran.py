@@ -9,7 +9,8 @@ from sim.agents.militia import Directive
 
 
 class Iran(mesa.Agent):
-    """Sets the proxies' directive from regional tension and anger at U.S. strikes, resupplies
+    """Sets the proxies' directive from regional tension and anger at U.S. strikes against the
+    risk of a direct U.S. answer (a fall to 'restrain' is an order to stand down), resupplies
     their arsenals, and attacks U.S. forces itself when its commanders are killed."""
 
     def step(self) -> None:
@@ -23,3 +24,8 @@ class Iran(mesa.Agent):
     @property
     def anger(self) -> float:
         return float(self.model.state.anger[0])
+
+    @property
+    def risk(self) -> float:
+        """The risk of a direct U.S. answer Iran perceives (it lowers the directive's score)."""
+        return float(self.model.state.risk[0])

@@ -49,10 +49,15 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 SERVER_START_S = 120
 UI_TIMEOUT_MS = 90_000
 
-#: The threshold level history.toml runs with (calibrated.toml's value), where sliders start
-#: and what the rule card shows (the rule's default is 12).
-HISTORY_LEVEL = float(load_scenario(Path(__file__).resolve().parents[2] / "scenarios"
-                                    / "history.toml").params.us.rule_params.get("level", 12.0))
+#: History's deterrence rule (``ladder`` since the model revision of issue 10) and the level it
+#: runs with: calibrated.toml's value when that file calibrates this rule, else the rule's
+#: default. Sliders start there and the rule card shows it.
+_HISTORY_US = load_scenario(Path(__file__).resolve().parents[2] / "scenarios"
+                            / "history.toml").params.us
+HISTORY_RULE = _HISTORY_US.rule
+HISTORY_LEVEL_GIVEN = "level" in _HISTORY_US.rule_params
+HISTORY_LEVEL = float(_HISTORY_US.rule_params.get(
+    "level", REGISTRY[HISTORY_RULE].parameters["level"][0]))
 
 
 # --- Fast tests: the model and the component tree, no browser ---------------------------------
@@ -114,19 +119,24 @@ def test_sliders_run_over_the_declared_bounds_from_the_scenarios_values(app):
         assert app.model_params(model) == {"scenario": "history", "rule": rule,
                                            "replicate": 0,
                                            **{k: s.value for k, s in specs.items()}}
-    level = app.slider_spec("threshold", "level", HISTORY_LEVEL)
+    level = app.slider_spec(HISTORY_RULE, "level", HISTORY_LEVEL)
     assert (level.min, level.max, level.value) == (0.0, 1000.0, HISTORY_LEVEL)
 
 
 def test_rule_card_shows_the_values_in_force(app):
     card = app.rule_help(app.AppModel())
-    assert HISTORY_LEVEL != REGISTRY["threshold"].parameters["level"][0]
-    assert f"data-param='level'>{HISTORY_LEVEL:g}</span> (history's value; rule default 12" \
-        in card
-    assert "data-param='size'>1</span> (the rule's default" in card
-    moved = app.rule_help(app.AppModel(threshold__level=6.0))
-    assert f"data-param='level'>6</span> (set on this page; history's value " \
-           f"{HISTORY_LEVEL:g}" in moved
+    rule = REGISTRY[HISTORY_RULE]
+    default_level, default_size = rule.parameters["level"][0], rule.parameters["size"][0]
+    if HISTORY_LEVEL_GIVEN:     # calibrated.toml calibrates history's rule
+        assert f"data-param='level'>{HISTORY_LEVEL:g}</span> (history's value; rule default " \
+               f"{default_level:g}" in card
+    else:                       # not yet: the rule's default is in force, and says so
+        assert f"data-param='level'>{HISTORY_LEVEL:g}</span> (the rule's default" in card
+    assert f"data-param='size'>{default_size:g}</span> (the rule's default" in card
+    moved = app.rule_help(app.AppModel(**{f"{HISTORY_RULE}__level": 6.0}))
+    origin = (f"history's value {HISTORY_LEVEL:g}" if HISTORY_LEVEL_GIVEN
+              else f"rule default {default_level:g}")
+    assert f"data-param='level'>6</span> (set on this page; {origin}" in moved
 
 
 def test_replayed_scenarios_say_the_rule_is_not_consulted(app):
@@ -141,8 +151,8 @@ def test_ensemble_draws_median_and_band_quickly(app):
 
     model = app.AppModel()
     params = tuple(sorted((s.key, s.value) for s in app.slider_specs(model)))
-    app.ensemble("history", "threshold", params, 10)            # compile once
-    result, seconds = app.ensemble("history", "threshold", params, app.ENSEMBLE_REPLICATES)
+    app.ensemble("history", HISTORY_RULE, params, 10)            # compile once
+    result, seconds = app.ensemble("history", HISTORY_RULE, params, app.ENSEMBLE_REPLICATES)
     assert result.replicates == app.ENSEMBLE_REPLICATES and result.engine == "batch"
     assert seconds < 5.0, seconds                                 # about 0.2 s on 2 cores
     # The ensemble's replicate 0 is the page's replicate 0, run step by step.
@@ -151,7 +161,7 @@ def test_ensemble_draws_median_and_band_quickly(app):
     for column, q in app.ensemble_bands(result).items():
         lo, mid, hi = (q[b].to_numpy() for b in app.BAND)
         assert (lo <= mid).all() and (mid <= hi).all() and (hi[-1] > lo[0]), column
-    fig = app.ensemble_figure(result, "history", "threshold")
+    fig = app.ensemble_figure(result, "history", HISTORY_RULE)
     assert all(any(isinstance(c, PolyCollection) for c in ax.collections) for ax in fig.axes)
     text = app.ensemble_markdown(result, seconds)
     assert f"{app.ENSEMBLE_REPLICATES} replicates" in text and "U.S. left Iraq" in text
@@ -204,7 +214,7 @@ def test_page_steps_runs_and_applies_a_slider(app):
         return [bytes(w.value) for w in _walk(box, []) if isinstance(w, ipywidgets.Image)]
 
     def level_widgets():
-        block, = _classed(box, "escalation-param-threshold-level")
+        block, = _classed(box, f"escalation-param-{HISTORY_RULE}-level")
         slider, = [w for w in _walk(block, []) if isinstance(w, v.Slider)]
         shown, = [w for w in _walk(block, []) if isinstance(w, v.TextField)]
         return slider, shown
@@ -218,17 +228,17 @@ def test_page_steps_runs_and_applies_a_slider(app):
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert "day 7 of 1919" in status()            # render interval: a week per click
     slider.v_model = 6.0                           # a change builds a fresh model at once
-    assert "day 0 of 1919" in status() and "level = 6" in status()
+    assert "day 0 of 1919" in status() and "(level = 6," in status()
     slider, shown = level_widgets()
     assert float(shown.v_model) == 6.0 and "level = 6 (set on this page" in html_text(
         "escalation-in-force")
     rc.find(v.Btn, children=["Reset"]).widget.click()   # Reset keeps the page's values
-    assert "day 0 of 1919" in status() and "level = 6" in status()
+    assert "day 0 of 1919" in status() and "(level = 6," in status()
     rc.find(v.Btn, children=["Run to end"]).widget.click()
     after = images()
     assert "day 1919 of 1919" in status()
     assert all(a != b for a, b in zip(before, after))
-    expected = app.AppModel(rule="threshold", threshold__level=6.0)
+    expected = app.AppModel(rule=HISTORY_RULE, **{f"{HISTORY_RULE}__level": 6.0})
     expected.run_to_end()
     assert f"attacks {int(expected.history()['attacks'].sum())} " in status()
 
@@ -330,6 +340,11 @@ def _watch(page, problems: list[str]) -> None:
         f"HTTP {r.status}: {r.url}"))
 
 
+def _number(value: float) -> re.Pattern:
+    """A text box's value that reads as ``value``: "12", "12.0" or "10.44"."""
+    return re.compile(rf"^{re.escape(f'{value:g}')}(\.0+)?$")
+
+
 @pytest.mark.browser
 def test_page_in_chromium(served_page, tmp_path):
     from playwright.sync_api import expect, sync_playwright
@@ -338,7 +353,7 @@ def test_page_in_chromium(served_page, tmp_path):
     shots = Path(os.environ.get("ESCALATION_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    _default, level_lo, level_hi, _doc = REGISTRY["threshold"].parameters["level"]
+    _default, level_lo, level_hi, _doc = REGISTRY[HISTORY_RULE].parameters["level"]
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             tempfile.mkdtemp(prefix="chromium-profile-"),  # a fresh --user-data-dir
@@ -369,15 +384,17 @@ def test_page_in_chromium(served_page, tmp_path):
             assert "history" in offered and "calibrated" not in offered, offered
 
             # The level slider: the rule's declared bounds, history's value shown beside it
-            # and on the rule card (history's calibrated 10.44, not the rule's default 12).
-            block = page.locator(".escalation-param-threshold-level")
+            # and on the rule card (history's calibrated value when calibrated.toml
+            # calibrates its rule, else the rule's default).
+            block = page.locator(f".escalation-param-{HISTORY_RULE}-level")
             slider = block.get_by_role("slider")
             shown = block.locator(".escalation-value input")
             in_force = page.locator(".escalation-in-force[data-param='level']")
             assert float(slider.get_attribute("aria-valuemin")) == level_lo
             assert float(slider.get_attribute("aria-valuemax")) == level_hi
             assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(HISTORY_LEVEL)
-            expect(shown).to_have_value(f"{HISTORY_LEVEL:g}")
+            # (the box shows a float as Python writes it: "12.0" for the rule's default 12)
+            expect(shown).to_have_value(_number(HISTORY_LEVEL))
             expect(in_force).to_have_text(f"{HISTORY_LEVEL:g}")
 
             # Move it with the mouse: a third of the way along; the shown value follows.
@@ -388,7 +405,7 @@ def test_page_in_chromium(served_page, tmp_path):
             expect(slider).not_to_have_attribute("aria-valuenow", f"{HISTORY_LEVEL:g}")
             moved = float(slider.get_attribute("aria-valuenow"))
             assert 200 <= moved <= 450, moved
-            expect(shown).to_have_value(f"{moved:g}")
+            expect(shown).to_have_value(_number(moved))
             expect(in_force).to_have_text(f"{moved:g}")
 
             # Type an exact value into the box beside it.
@@ -428,12 +445,12 @@ def test_page_in_chromium(served_page, tmp_path):
     assert all(a != b for a, b in zip(before, after)), "a figure did not change"
     assert before_totals != after_totals
     app = __import__("sim.app", fromlist=["AppModel"])
-    expected = app.AppModel(rule="threshold", threshold__level=6.0)
+    expected = app.AppModel(rule=HISTORY_RULE, **{f"{HISTORY_RULE}__level": 6.0})
     expected.run_to_end()
     attacks = int(expected.history()["attacks"].sum())
     assert f"attacks {attacks} " in after_totals + " ", (after_totals, attacks)
     # The ensemble is of the page's settings (level 6): its replicate 0 is the run above.
-    result, _seconds = app.ensemble("history", "threshold",
-                                    (("threshold__level", 6.0), ("threshold__size", 1.0)), 40)
+    result, _seconds = app.ensemble("history", HISTORY_RULE, tuple(sorted(
+        (s.key, s.value) for s in app.slider_specs(expected))), 40)
     median = int(np.quantile(result.summary["attacks"], 0.5, method="nearest"))
     assert f"attacks {median} (" in ensemble_text, ensemble_text

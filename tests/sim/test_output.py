@@ -67,3 +67,18 @@ def test_run_presence_outcomes_from_codes_equal_those_of_the_events_table(small_
     assert not callable(res.__dict__["_events"])      # built once, kept
     got = res.summary.set_index(expected.index)[list(expected.columns)]
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_daily_levels_are_not_truncated_to_integers(small_scenario):
+    """Iran's risk and the militias' excitement are levels, not counts: the daily table keeps
+    their fractions, the same values the Mesa model's reporter gives for the same replicate."""
+    from sim.output import daily_frame
+    sc = load_scenario(small_scenario)
+    daily = daily_frame(simulate(sc.params, sc.start, sc.end, sc.seed, range(2)))
+    risk = daily.loc[daily["replicate"] == 0, "risk"].to_numpy()
+    assert daily["risk"].dtype.kind == "f" and daily["excitement"].dtype.kind == "f"
+    model = EscalationModel(sc, replicate=0)
+    model.run()
+    mesa_risk = model.datacollector.get_model_vars_dataframe()["risk"].to_numpy()
+    assert len(risk) == len(mesa_risk)
+    assert abs(risk - mesa_risk).max() < 1e-5   # float32 in the engine's table
