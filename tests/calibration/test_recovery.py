@@ -54,19 +54,24 @@ def scenario():
 def test_recovery_fast(scenario):
     until = "2023-06-30"
     obs = synthetic_observation(scenario, "threshold", TRUTH, until=until, seed=21)
-    post = calibrate(scenario, "threshold", until=until, observed=obs, population=100,
-                     budget=4000, seed=21, chunk=500)
+    # 23 parameters since the model revision: 4,000 simulations left the attack-rate scale
+    # outside its 90% interval (traded off against the direct tension weight and contagion);
+    # 10,000 with 200 particles recover every truth.
+    post = calibrate(scenario, "threshold", until=until, observed=obs, population=200,
+                     budget=10000, seed=21, chunk=500)
     summary = post.summary().set_index("parameter")
     for name, v in TRUTH.items():
         assert summary.loc[name, "q05"] <= v <= summary.loc[name, "q95"], (name, v)
-    # the data inform the attack rate: the posterior is much narrower than the prior
-    prior = model_for("threshold").parameters[0]
-    assert prior.name == "militias.attack_rate_scale"
+    # The data inform the lethality of attacks: its posterior is much narrower than the
+    # prior (width 0.42 of the prior's at this seed). The attack-rate scale was the check
+    # before the model revision (0.6); with the direct tension weight and contagion to trade
+    # off against, this budget narrows it only to 0.79 of the prior, which the calibration
+    # report's R2 table and docs say plainly.
+    prior = next(p for p in model_for("threshold").parameters
+                 if p.name == "weapons.rocket.lethal_probability")
     width = np.log(summary.loc[prior.name, "q95"] / summary.loc[prior.name, "q05"])
     prior_width = np.log(prior.prior.ppf(0.95) / prior.prior.ppf(0.05))
-    # 0.6 before the observation model; with its two parameters and the tallies' bounds
-    # (one-sided at_least, tolerant about) this seed measures 0.63 (seeds 22, 23: 0.41, 0.32)
-    assert width < 0.7 * prior_width
+    assert width < 0.6 * prior_width
 
 
 @pytest.mark.slow
