@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -67,6 +68,8 @@ def marginals_figure(post: Posterior, rule: str | None = None) -> plt.Figure:
             bins = np.geomspace(lo, hi, 31)
             widths = np.diff(np.log10(bins))
             ax.set_xscale("log")
+            # Minor tick labels (3x10^1, 4x10^1 ...) overlap on short log ranges.
+            ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             bins = np.linspace(lo, hi, 31)
             widths = np.diff(bins)
@@ -87,7 +90,7 @@ def marginals_figure(post: Posterior, rule: str | None = None) -> plt.Figure:
     axes.flat[0].legend(fontsize=8, frameon=False)
     fig.suptitle(f"Marginal posteriors ({rule}) against priors; lines: median and 90% interval",
                  fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))   # room for the title above the first row
     return fig
 
 
