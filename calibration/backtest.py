@@ -127,6 +127,10 @@ def covariates(scenario, start, end) -> tuple[np.ndarray, list[str]]:
         p = copy.copy(scenario.params)
         with_truce = ("regional_war", "truce") if kind == "regional_war" else (kind,)
         p.shocks = [s for s in scenario.params.shocks if s.kind in with_truce]
+        # The covariate is the input's date and decay, not the model's fitted rise: a ramp
+        # seen for a few weeks before an origin extrapolates without bound in a log-linear
+        # background (hawkes_cov's forecast from 2023-10-31 was 57 CRPS with it).
+        p.war_onset_days = 0.0
         tension, restraint = shock_series(p, timeline)
         cols.append(np.nan_to_num(restraint) if kind == "iraq_government" else tension)
         names.append(kind)
