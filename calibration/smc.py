@@ -70,6 +70,13 @@ def _frozen(dist: str, args: tuple):
     return getattr(stats, dist)(*args)
 
 
+@lru_cache(maxsize=None)
+def _support_z(p: "Parameter") -> tuple[float, float]:
+    lo, hi = p.prior.support()
+    with np.errstate(divide="ignore"):
+        return float(p.to_z(np.asarray(lo))), float(p.to_z(np.asarray(hi)))
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A fitted parameter: a name and a named SciPy prior, e.g. ``Parameter("rate",
@@ -109,9 +116,7 @@ class Parameter:
     @property
     def support_z(self) -> tuple[float, float]:
         """The prior's support on the internal scale (where its density is positive)."""
-        lo, hi = self.prior.support()
-        with np.errstate(divide="ignore"):
-            return float(self.to_z(np.asarray(lo))), float(self.to_z(np.asarray(hi)))
+        return _support_z(self)
 
     def logpdf_z(self, z: np.ndarray) -> np.ndarray:
         """Log prior density on the internal scale (-inf outside the support)."""
