@@ -99,8 +99,8 @@ class ParamArrays:
         self.war_onset = value("war_onset_days", params.war_onset_days)
 
         self.rule_periods = self._rule_periods(params, overrides, n, timeline)
-        self.tension, self.restraint_override = shock_series(params, timeline)
-        self.inputs = daily_inputs(params, timeline, self.war_half_life, self.war_onset)
+        self.inputs, self.restraint_override = daily_inputs(params, timeline,
+                                                            self.war_half_life, self.war_onset)
         # What the record would list (calibration.observation) changes no simulated event.
         for key in [k for k in overrides if k.startswith("observation.")]:
             if hasattr(params.observation, key.split(".", 1)[1]):
@@ -222,19 +222,20 @@ def troop_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
 
 
 def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndarray,
-                 war_onset: np.ndarray) -> np.ndarray:
+                 war_onset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exogenous inputs the compiled days read (days x m x len(INPUTS)): regional
     tension, troops in Iraq, troops in Syria. m is 1 when every replicate shares them, else
-    one column per replicate (the war's rise and decay fitted per run)."""
+    one column per replicate (the war's rise and decay fitted per run). Also Baghdad's
+    restraint override by day (NaN = none), from the same pass over the shocks."""
     per_run = len(np.unique(war_half_life)) > 1 or len(np.unique(war_onset)) > 1
     if per_run:
-        tension, _ = shock_series(params, timeline, war_half_life, war_onset)
+        tension, restraint = shock_series(params, timeline, war_half_life, war_onset)
     else:
-        tension, _ = shock_series(params, timeline, war_half_life[:1], war_onset[:1])
+        tension, restraint = shock_series(params, timeline, war_half_life[:1], war_onset[:1])
     troops = troop_series(params, timeline)
     m = tension.shape[1]
     out = np.empty((timeline.days, m, len(INPUTS)))
     out[:, :, 0] = tension
     out[:, :, 1] = troops[:, :1]
     out[:, :, 2] = troops[:, 1:]
-    return out
+    return out, restraint

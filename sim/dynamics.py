@@ -136,9 +136,15 @@ def attack_rate(base_rate, grievance, fear, tension, follow, alignment, leadersh
     factions closer to Iran (``alignment``).
     """
     drive = grievance_weight * grievance - fear_weight * fear + tension_weight * tension
-    restrained = 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
     return (attack_rate_scale * base_rate * np.exp(min(max(drive, -20.0), 8.0))
-            * follow * leadership * restrained)
+            * follow * leadership * restrained(restraint, restraint_effect, alignment))
+
+
+@jit_noalloc
+def restrained(restraint, restraint_effect, alignment):
+    """The share of a faction's attacks Baghdad's restraint leaves: it cuts less for
+    factions closer to Iran (``alignment``)."""
+    return 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
 
 
 @jit_noalloc
@@ -602,9 +608,8 @@ def contagion_rate(excitement, fear, follow, alignment, leadership, restraint,
     directive, lost leaders and Baghdad's restraint damp it; nothing amplifies it, so one
     attack sets off at most ``contagion_branching`` others on average (a stable Hawkes
     process; Lewis et al. 2012)."""
-    restrained = 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
     return (excitement * np.exp(-fear_weight * max(fear, 0.0)) * min(follow, 1.0)
-            * leadership * restrained)
+            * leadership * restrained(restraint, restraint_effect, alignment))
 
 
 @jit_noalloc
