@@ -29,6 +29,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from sim.comparison import comparison_table
 from sim.errors import InputError
 from sim.outcomes import ATTACK_ACTIONS, WINDOWS, window_attacks
 
@@ -132,27 +133,26 @@ def lull_table(summaries: dict, boot: int = BOOT, seed: int = 0,
             raise InputError(None, n, f"its runs have no {METRIC} (their window does not hold "
                                       f"{FIRST}..{LAST})")
     neither = names[-1] if neither is None else neither
-    ref = frames[names[0]][METRIC].to_numpy(float)
-    n = len(ref)
-    for name, s in frames.items():
-        if len(s) != n:
-            raise ValueError(f"{name}: {len(s)} replicates, the reference has {n}")
+    n = len(frames[names[0]])
+    # Runs, spread and the paired differences with their intervals: compare's table, on the
+    # same resamples (same seed and size), so the two commands agree to the digit.
+    paired = comparison_table(frames, [METRIC], boot=boot, seed=seed).set_index("scenario")
+    # The shares need the resampled medians themselves, scenario by scenario.
     idx = np.random.default_rng(seed).integers(0, n, size=(boot, n))
     lo_q, hi_q = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
-
+    ref = frames[names[0]][METRIC].to_numpy(float)
     diffs = {name: s[METRIC].to_numpy(float) - ref for name, s in frames.items()}
     boots = {name: np.median(d[idx], axis=1) for name, d in diffs.items()}
     den, den_boot = float(np.median(diffs[neither])), boots[neither]
     den_mean = float(diffs[neither].mean())
     rows = []
-    for name, s in frames.items():
-        v, d = s[METRIC].to_numpy(float), diffs[name]
-        row = dict(scenario=name, runs=n, median=float(np.median(v)),
-                   q05=float(np.quantile(v, lo_q)), q95=float(np.quantile(v, hi_q)),
-                   mean=float(v.mean()), diff=float(np.median(d)),
-                   diff_lo=float(np.quantile(boots[name], lo_q)),
-                   diff_hi=float(np.quantile(boots[name], hi_q)),
-                   diff_mean=float(d.mean()), changed_runs=int((d != 0).sum()))
+    for name in names:
+        c = paired.loc[name]
+        row = dict(scenario=name, runs=int(c["runs"]), median=float(c["value"]),
+                   q05=float(c["q05"]), q95=float(c["q95"]), mean=float(c["mean"]),
+                   diff=float(c["diff"]), diff_lo=float(c["diff_lo"]),
+                   diff_hi=float(c["diff_hi"]), diff_mean=float(c["diff_mean"]),
+                   changed_runs=int(c["changed_runs"]))
         row.update(_share(row["diff"], den, boots[name], den_boot, lo_q, hi_q))
         row["share_mean"] = row["diff_mean"] / den_mean if den_mean else np.nan
         rows.append(row)
