@@ -33,7 +33,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from sim.params import ModelParams, ObservationParams
+from sim.params import ObservationParams
 from sim.rng import _GOLDEN, _mix
 
 #: Dotted-path prefix of the observation parameters (scenario table, ``--set``, calibration).
@@ -59,11 +59,6 @@ def split_overrides(overrides: Mapping[str, np.ndarray] | None
     return engine, obs
 
 
-#: The scenario's own top-level parameters (``shock_scale``, ``war_half_life_days``): bare
-#: override names that are not the observation model's.
-_SCENARIO_KEYS = frozenset(f.name for f in dataclasses.fields(ModelParams))
-
-
 def _own(overrides: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
     """The observation overrides by field name, from field names or dotted paths (other
     dotted paths are the engine's and are left out)."""
@@ -71,7 +66,7 @@ def _own(overrides: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
     for k, v in (overrides or {}).items():
         if k.startswith(PREFIX):
             out[k[len(PREFIX):]] = v
-        elif "." not in k and k not in _SCENARIO_KEYS:   # not shock_scale, war_*...
+        elif k in FIELDS:      # a bare name of ours (not the engine's shock_scale, war_*)
             out[k] = v
     return out
 
@@ -188,7 +183,7 @@ def documented(events: pd.DataFrame, params: ObservationParams | None = None, se
             each a scalar or one value per entry of ``replicates`` (ABC's particles).
         replicates: the replicate indices the override arrays are aligned with.
     """
-    p = probabilities(events, params, _own(overrides), replicates)
+    p = probabilities(events, params, overrides, replicates)
     return uniforms(events, seed) < p
 
 
