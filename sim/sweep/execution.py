@@ -37,6 +37,7 @@ import itertools
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,12 +149,27 @@ def start_workers_early(workers: int | None = None, scheduler: str | None = None
         forkserver.ensure_running()
 
 
+def _all_started(barrier) -> None:
+    """A worker's first act: wait until every worker of the pool has started (at most a
+    minute), so that a worker that starts first does not take every chunk of a short sweep
+    while the others are still starting."""
+    try:
+        barrier.wait(timeout=60)
+    except threading.BrokenBarrierError:
+        pass
+
+
 def _pool(fn, tasks: Iterator[dict], workers: int) -> Iterator[Any]:
-    """A process pool with at most 2 x workers chunks in flight, results as they finish."""
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    """A process pool with at most 2 x workers chunks in flight, results as they finish;
+    its workers start together (:func:`_all_started`)."""
+    ctx = _context()
+    first = list(itertools.islice(tasks, 2 * workers))
+    together = ctx.Barrier(max(1, min(workers, len(first))))
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_all_started,
+                                initargs=(together,)) as pool:
         pending: set[cf.Future] = set()
         try:
-            for task in itertools.islice(tasks, 2 * workers):
+            for task in first:
                 pending.add(pool.submit(fn, task))
             while pending:
                 done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
