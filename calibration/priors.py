@@ -15,7 +15,8 @@ large" for scales, and the whole plausible range for weights.
 Ties: the three weapons' lethal probabilities are fitted as one number, the rocket's, with
 the drone's and the ballistic missile's kept at their ratios to it in
 ``sim.params.WEAPON_DEFAULTS`` (0.008 and 0.02 to 0.012): the record's five lethal attacks
-(three rocket, two drone) cannot tell the weapons apart.
+(three rocket, two drone) cannot tell the weapons apart. The wounded means likewise (0.2
+and 3.0 to 0.15): the injury tallies of late 2023 count all weapons together.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ SHARED: tuple[Parameter, ...] = (
               doc="harm the U.S. ledger books per U.S./coalition death"),
     Parameter("weapons.rocket.lethal_probability", "loguniform", (0.001, 0.1),
               doc="chance an attack that gets through kills (drone and missile tied)"),
+    Parameter("weapons.rocket.wounded_mean", "loguniform", (0.02, 2.0),
+              doc="mean wounded by an attack that gets through (drone and missile tied)"),
     # The exogenous regional war: its size (the unit war of the scenario times shock_scale)
     # and decay are fitted, not fixed (issue 10).
     Parameter("shock_scale", "loguniform", (0.3, 10.0),
@@ -73,6 +76,9 @@ SHARED: tuple[Parameter, ...] = (
     # Baghdad acts.
     Parameter("iraq.raid_rate", "loguniform", (0.001, 0.3),
               doc="chance per day of a raid per unit of pressure and restraint effort"),
+    # Storming after strikes, driven by grievance (the embassy, 2019-12-31).
+    Parameter("militias.storming_grievance", "uniform", (0.0, 3.0),
+              doc="grievance above which a faction struck in Iraq may storm a U.S. site"),
 )
 
 #: Each rule's trigger parameters (``us.<name>``); other rule parameters stay at defaults.
@@ -90,7 +96,11 @@ RULE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
                Parameter("us.leader_level", "loguniform", (20.0, 2000.0),
                          doc="accumulated harm at which the answer strikes leaders"),
                Parameter("us.large_deaths", "uniform", (1.0, 6.0),
-                         doc="deaths since the last strike that call for a large round"),),
+                         doc="deaths since the last strike that call for a large round"),
+               Parameter("us.defiance_level", "loguniform", (1.0, 300.0),
+                         doc="harm soon after a round that calls for leaders (defiance)"),
+               Parameter("us.defiance_days", "uniform", (0.0, 21.0),
+                         doc="days after a round in which harm counts as defiance"),),
     "tit_for_tat": (Parameter("us.respond_probability", "loguniform", (0.005, 1.0),
                               doc="chance an attack day is answered"),),
     "red_line": (Parameter("us.deaths", "uniform", (1.0, 5.0),
@@ -102,7 +112,7 @@ RULE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
 
 #: Targets that inform a rule's own parameters and enter the distance when that rule is
 #: fitted: the ladder's leader strikes (3 rounds in the record: 2020-01-03, 2024-01-04,
-#: 2024-02-07) inform ``us.leader_level``.
+#: 2024-02-07) inform ``us.leader_level`` and the defiance parameters.
 RULE_TARGETS: dict[str, tuple[str, ...]] = {"ladder": ("leader_strike_rounds",)}
 
 
@@ -141,19 +151,30 @@ def tie_ratios() -> dict[str, dict[str, float]]:
     calibration does not depend on the parameter file an earlier calibration wrote (which
     rounds them).
     """
-    lead = WEAPON_DEFAULTS["rocket"]["lethal_probability"]
-    return {"weapons.rocket.lethal_probability": {
-        f"weapons.{w}.lethal_probability": WEAPON_DEFAULTS[w]["lethal_probability"] / lead
-        for w in WEAPON_KEYS if w != "rocket"}}
+    out = {}
+    for field in TIED_WEAPON_FIELDS:
+        lead = WEAPON_DEFAULTS["rocket"][field]
+        out[f"weapons.rocket.{field}"] = {
+            f"weapons.{w}.{field}": WEAPON_DEFAULTS[w][field] / lead
+            for w in WEAPON_KEYS if w != "rocket"}
+    return out
+
+
+#: The weapon fields fitted as one number (the rocket's), the other weapons tied to it.
+TIED_WEAPON_FIELDS: tuple[str, ...] = ("lethal_probability", "wounded_mean")
+#: Upper bounds of tied values (``sim.params.WeaponParams``): probabilities at 1, wounded
+#: means at 50.
+TIED_UPPER: dict[str, float] = {"lethal_probability": 1.0, "wounded_mean": 50.0}
 
 
 def expand(values: Mapping[str, np.ndarray], ratios: Mapping[str, Mapping[str, float]]
            ) -> dict[str, np.ndarray]:
-    """Fitted values by path -> engine overrides by path, tied paths added (they are
-    probabilities: clipped to [0, 1])."""
+    """Fitted values by path -> engine overrides by path, tied paths added (clipped to
+    their field's bounds: a probability to [0, 1])."""
     out = {k: np.asarray(v, dtype=float) for k, v in values.items()}
     for lead, tied in ratios.items():
         if lead in out:
             for path, ratio in tied.items():
-                out[path] = np.clip(out[lead] * ratio, 0.0, 1.0)
+                hi = TIED_UPPER.get(path.rsplit(".", 1)[-1], np.inf)
+                out[path] = np.clip(out[lead] * ratio, 0.0, hi)
     return out

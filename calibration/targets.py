@@ -119,6 +119,9 @@ FIT_TALLIES: dict[str, str] = {
                             "iran.risk_per_strike_target, iran.risk_half_life_days, "
                             "iran.restrain_multiplier, militias.tension_weight",
     "2019-12-to-2020-09-fatalities": "weapons.*.lethal_probability",
+    # The Pentagon's injury count of the campaign's first seven weeks (66, exact; the later
+    # 'at least 66' of 12-21 and the earlier counts are checked, not fitted).
+    "2023-10-17-to-12-07-injuries": "weapons.*.wounded_mean",
 }
 
 #: Targets that enter the distance only in a comparison of deterrence rules (ABC model
@@ -152,7 +155,8 @@ class Series:
     Names: ``attacks``, ``strike_rounds``, ``deaths`` (:func:`sim.metrics.daily_measures`,
     the shared definitions), ``lethal_attacks`` (attacks that killed U.S./coalition
     personnel), ``wounded`` (U.S. wounded), ``drone_attacks``, ``leader_strike_rounds`` (days
-    with a leader strike), ``condemnations`` (by Baghdad); and each of them restricted to
+    with a leader strike), ``condemnations`` (by Baghdad), ``stormings`` (of U.S. sites);
+    and each of them restricted to
     a country or a tally scope: ``attacks@iraq``, ``attacks@iraq_syria``.
     Cumulative sums are kept so that a window sum is one subtraction.
     """
@@ -236,6 +240,7 @@ class Series:
                 attack=attack, strike=strike,
                 leader=strike & mask(action == "leader_strike"),
                 condemnation=mask((action == "condemnation") & (ev["actor_kind"] == "iraq")),
+                storming=mask(action == "storming"),
                 drone=mask(ev["weapon"] == "drone"),
                 killed=(ev["us_killed"].fillna(0).to_numpy(dtype=float)
                         + ev["coalition_killed"].fillna(0).to_numpy(dtype=float)),
@@ -288,6 +293,8 @@ class Series:
             return self._sum(rows & c["leader"], rounds=True)
         if name == "condemnations":
             return self._sum(rows & c["condemnation"])
+        if name == "stormings":
+            return self._sum(rows & c["storming"])
         raise KeyError(name)
 
 
@@ -533,6 +540,11 @@ def default_targets(tallies: pd.DataFrame | None = None, start: str = "2019-10-0
                informs="militias.fear_weight, militias.grievance_weight",
                description=f"log((attacks {AROUND_DAYS} d after strike rounds + 1) / "
                            f"(attacks {AROUND_DAYS} d before + 1))"),
+        # One storming in the record (the embassy, 2019-12-31); a storming of a U.S. site is
+        # always reported, so every simulated one counts.
+        Target("stormings", "count", start, end, "stormings", fit=True, seen="all",
+               informs="militias.storming_grievance",
+               description="stormings of U.S. sites by militia supporters"),
         Target("deaths", "count", start, end, "deaths",
                description="U.S./coalition deaths in attacks"),
         Target("strike_rounds", "count", start, end, "strike_rounds",

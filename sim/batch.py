@@ -85,6 +85,7 @@ def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
             break
         obs.day = t
         np.add(s.rec["td_us_killed"], s.rec["td_coalition_killed"], out=obs.killed_today)
+        np.subtract(t, s.rec["last_leader_day"], out=obs.days_since_leader_strike)
         resp = p.rule_on(t).respond(obs, dyn.rng_uniform(s, t, dyn.US_RULE))
         np.logical_and(ask, resp.strike, out=strike)
         size[:] = resp.size

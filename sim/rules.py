@@ -340,16 +340,25 @@ class Ladder(Rule):
                          "deaths since the last strike that call for a large round"),
         "large_size": (10.0, 1.0, 100.0, "targets in a large round"),
         "leader_gap_days": (30.0, 0.0, 3650.0, "fewest days between two leader strikes"),
+        "defiance_level": (10.0, 0.0, 10000.0,
+                           "harm since the last round, within defiance_days of it, that calls "
+                           "for a leader strike (the round did not deter)"),
+        "defiance_days": (7.0, 0.0, 365.0,
+                          "days after a strike round in which harm counts as defiance "
+                          "(0: never)"),
     }
     classifier = dict(responds_to="harm", proportional=False, escalatory=False,
                       targets="ladder", memory_days=None, stochastic=False)
 
     def decide(self, obs, u):
-        strike = obs.harm >= self.level
         long = obs.harm if obs.harm_long is None else obs.harm_long
         large = obs.killed_since_strike >= self.large_deaths
         since = (np.inf if obs.days_since_leader_strike is None
                  else obs.days_since_leader_strike)
-        leaders = (long >= self.leader_level) & ~large & (since >= self.leader_gap_days)
+        defied = ((obs.strikes_so_far > 0) & (obs.days_since_strike <= self.defiance_days)
+                  & (obs.harm >= self.defiance_level))
+        leaders = (((long >= self.leader_level) | defied) & ~large
+                   & (since >= self.leader_gap_days))
+        strike = (obs.harm >= self.level) | leaders
         size = np.where(large, self.large_size, self.size)
         return strike, size, leaders

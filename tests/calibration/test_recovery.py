@@ -32,6 +32,7 @@ TRUTH = {
     "iran.risk_weight": 1.0, "iran.risk_per_us_death": 1.0, "iran.risk_per_strike_target": 0.1,
     "iran.risk_half_life_days": 90.0, "militias.contagion_branching": 0.4,
     "militias.contagion_half_life_days": 14.0, "iraq.raid_rate": 0.01,
+    "weapons.rocket.wounded_mean": 0.15, "militias.storming_grievance": 1.0,
 }
 
 

@@ -705,6 +705,26 @@ class TestLadder(RuleTestBase):
         recent = dataclasses.replace(obs, days_since_leader_strike=np.full(3, 10))
         assert not rule.respond(recent, np.zeros(3)).leaders.any()
 
+    def test_targets_leaders_as_declared(self):
+        """The ladder chooses leaders per replicate: only in rounds it strikes, and some."""
+        result = play(self.rule(), list(self.opponents.values()), seed=5)
+        assert not np.any(result.leaders & ~result.strike)
+        assert result.leaders.any()
+
+    def test_defiance_soon_after_a_round_calls_for_leaders(self):
+        """Harm soon after a strike round (a storming two days after the strikes, as on
+        2019-12-31) means the round did not deter: the next answer goes to leaders, even
+        below the facility level; the same harm later, or with defiance off, does not."""
+        rule = self.rule(level=12.0, defiance_level=10.0, defiance_days=7.0)
+        obs = observation(3, attacks_today=1, harm=[11.0, 11.0, 11.0],
+                          harm_long=[11.0, 11.0, 11.0], days_since_strike=[2, 20, 2],
+                          strikes_so_far=[1, 1, 0], days_since_leader_strike=999)
+        resp = rule.respond(obs, np.zeros(3))
+        assert resp.strike.tolist() == [True, False, False]
+        assert resp.leaders.tolist() == [True, False, False]
+        off = self.rule(level=12.0, defiance_level=10.0, defiance_days=0.0)
+        assert not off.respond(obs, np.zeros(3)).strike.any()
+
     def test_the_other_rules_ignore_the_long_memory(self):
         obs = observation(2, attacks_today=1, harm=[5.0, 5.0], harm_long=[0.0, 1e4])
         for name in ("threshold", "decapitation", "proportional", "escalatory"):
