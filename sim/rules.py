@@ -327,7 +327,10 @@ class Ladder(Rule):
     were 34 days apart); in between, the answer is a facility round.
     Graduated escalation (Kahn, On Escalation, 1965; Schelling, Arms and Influence, 1966):
     each rung answers a provocation the rung below did not deter. The accumulated harm is
-    ``harm_long``, which strike rounds do not reset.
+    ``harm_long``, which strike rounds do not reset. Defiance: harm of ``defiance_level``
+    within ``defiance_days`` of a round (the embassy storming two days after the strikes of
+    2019-12-29; Tower 22 five days after those of 2024-01-23) says the round did not deter,
+    and the answer goes to leaders, even below ``level``.
     """
 
     name = "ladder"
@@ -341,11 +344,9 @@ class Ladder(Rule):
         "large_size": (10.0, 1.0, 100.0, "targets in a large round"),
         "leader_gap_days": (30.0, 0.0, 3650.0, "fewest days between two leader strikes"),
         "defiance_level": (10.0, 0.0, 10000.0,
-                           "harm since the last round, within defiance_days of it, that calls "
-                           "for a leader strike (the round did not deter)"),
+                           "harm soon after a round that calls for leaders (defiance)"),
         "defiance_days": (7.0, 0.0, 365.0,
-                          "days after a strike round in which harm counts as defiance "
-                          "(0: never)"),
+                          "days after a round in which harm is defiance (0: never)"),
     }
     classifier = dict(responds_to="harm", proportional=False, escalatory=False,
                       targets="ladder", memory_days=None, stochastic=False)
