@@ -34,13 +34,9 @@ The algorithm:
   each prediction is scaled by the spread (MAD) of its parameter among the previous
   generation's proposals, Prangle's idea in parameter units.
 
-Parameters are perturbed on an internal scale ``z`` that is unbounded whatever the prior's
-support (see :class:`Parameter`): the logit of the position in ``[lo, hi]`` for a bounded
-support (on the log scale for log-scale priors such as ``loguniform``), ``log(x - lo)`` for a
-support bounded below only, the value itself for an unbounded one. A Gaussian perturbation
-then always lands inside the support (on the value itself, a perturbation of 23 bounded
-parameters fell inside all their bounds about 3 times in 10,000). Prior densities are taken
-on that scale (with the Jacobian), so weights are exact.
+Parameters are perturbed on an internal scale: the logarithm for log-scale priors
+(``loguniform``), the value itself otherwise; prior densities are taken on that scale (with
+the Jacobian), so weights are exact.
 
 Reproducibility: every proposal comes from one ``numpy`` Generator seeded by ``seed``; every
 simulation gets its own replicate index (0, 1, 2, ... in proposal order), which is all the
@@ -59,7 +55,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from scipy import stats
-from scipy.special import expit, logsumexp
+from scipy.special import logsumexp
 
 #: Scale of the MAD as an estimate of a standard deviation under normality.
 MAD_TO_SD = 1.4826
@@ -74,97 +70,21 @@ def _frozen(dist: str, args: tuple):
     return getattr(stats, dist)(*args)
 
 
-#: Largest |logit| ``to_z`` returns: a value exactly at a bound of its support (possible for
-#: priors given as data) maps to +-Z_CAP, not to an infinity (logit(1e-15) = -34.5).
-Z_CAP = -math.log(1e-15)
-
-
 @lru_cache(maxsize=None)
-def _scale(p: "Parameter") -> tuple[str, float, float, float, float, float]:
-    """How ``p`` maps to its internal scale: (kind, a, b, floor, lo, hi), ``lo, hi`` the
-    support.
-
-    kinds: ``logit`` (bounded support [a, b]: logit of the position in it), ``loglogit``
-    (bounded support with ``lo > 0`` on the log scale: a = log lo, b = log hi), ``log``
-    (support [a, inf): log(x - a)), ``neglog`` (support (-inf, b]: log(b - x)), ``identity``
-    (unbounded). ``floor``: smallest distance to the finite bound ``log``/``neglog`` take
-    (1e-15 of the prior median's distance to it), so that a value at the bound stays finite.
-    """
-    lo, hi = (float(v) for v in p.prior.support())
-    if np.isfinite(lo) and np.isfinite(hi):
-        if p.on_log and lo > 0:
-            return "loglogit", math.log(lo), math.log(hi), 0.0, lo, hi
-        return "logit", lo, hi, 0.0, lo, hi
-    if np.isfinite(lo):
-        return "log", lo, hi, 1e-15 * max(float(p.prior.median()) - lo, 1e-300), lo, hi
-    if np.isfinite(hi):
-        return "neglog", lo, hi, 1e-15 * max(hi - float(p.prior.median()), 1e-300), lo, hi
-    return "identity", lo, hi, 0.0, lo, hi
-
-
-def _logit_between(y: np.ndarray, a: float, b: float) -> np.ndarray:
-    """logit((y - a) / (b - a)), from both distances (precise near either bound), capped at
-    +-Z_CAP (so a value exactly at a bound is finite); NaN outside [a, b]."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.log(y - a) - np.log(b - y)
-    return np.clip(z, -Z_CAP, Z_CAP)
-
-
-def _between(z: np.ndarray, a: float, b: float) -> np.ndarray:
-    """Inverse of :func:`_logit_between`: a + (b - a) expit(z), computed from the nearer
-    bound, clipped into [a, b] (float rounding at large |z|)."""
-    z = np.asarray(z, dtype=float)
-    w = b - a
-    y = np.where(z < 0, a + w * expit(z), b - w * expit(-z))
-    return np.clip(y, a, b)
-
-
-def _log_expit_pair(z: np.ndarray) -> np.ndarray:
-    """log(expit(z) * expit(-z)) = -softplus(z) - softplus(-z), without overflow."""
-    return -np.logaddexp(0.0, z) - np.logaddexp(0.0, -z)
+def _support_z(p: "Parameter") -> tuple[float, float]:
+    lo, hi = p.prior.support()
+    with np.errstate(divide="ignore"):
+        return float(p.to_z(np.asarray(lo))), float(p.to_z(np.asarray(hi)))
 
 
 @dataclass(frozen=True)
 class Parameter:
     """A fitted parameter: a name and a named SciPy prior, e.g. ``Parameter("rate",
-    "loguniform", (0.1, 10))`` (``scipy.stats.loguniform(0.1, 10)``).
+    "loguniform", (0.1, 10))`` (``scipy.stats.loguniform(0.1, 10)``). ``log``: perturb on
+    the log scale (default: for ``loguniform`` priors).
 
     ``uniform`` takes its bounds, ``(lo, hi)``, like ``loguniform`` (SciPy's own
-    ``uniform(loc, scale)`` would read the second number as the width).
-
-    The internal scale ``z`` (where particles are perturbed) is unbounded, so that a
-    Gaussian perturbation never leaves the prior's support ``[lo, hi]``:
-
-    * bounded support: ``z = logit(u) = log(u / (1 - u))`` with ``u`` the position in
-      ``[lo, hi]``: ``u = (x - lo) / (hi - lo)``, or on the log scale ``u = (log x - log lo)
-      / (log hi - log lo)`` when ``log`` is true (default: for ``loguniform`` priors; it
-      needs ``lo > 0``, else the position is taken on the value itself);
-    * support bounded below only (``[lo, inf)``: gamma, lognormal, ...): ``z = log(x - lo)``
-      (above only: ``z = log(hi - x)``);
-    * unbounded support: ``z = x``.
-
-    So ``log`` now only chooses between the two logits of a bounded support (and tells
-    reports to draw the axis on the log scale); before, it meant ``z = log x`` and the value
-    itself otherwise.
-
-    Change of variables: with ``x = g(z)``, the density of ``z`` is ``p_z(z) = p_x(g(z)) *
-    |g'(z)|``, which :meth:`logpdf_z` returns (as a log). With ``s(z) = 1 / (1 + e^-z)`` and
-    ``s(z) s(-z) = s'(z)``:
-
-    * logit: ``x = lo + (hi - lo) s(z)``, ``|dx/dz| = (hi - lo) s(z) s(-z)``;
-    * logit on the log scale: ``log x = log lo + (log hi - log lo) s(z)``, ``|dx/dz| =
-      x (log hi - log lo) s(z) s(-z)``;
-    * ``x = lo + e^z`` (or ``hi - e^z``): ``|dx/dz| = e^z``;
-    * identity: 1.
-
-    (For ``uniform`` and ``loguniform`` priors ``p_z`` is the standard logistic density
-    ``s(z) s(-z)``.) The importance weights prior / proposal of :func:`_log_weights` are
-    both densities on ``z``, so they are exact.
-
-    Numerics: ``to_z`` caps the logit at +-:data:`Z_CAP` (a value exactly at a bound maps to
-    a large finite ``z``; ``log``/``neglog`` floor the distance to the bound likewise);
-    ``to_x`` clips into ``[lo, hi]`` (at ``|z|`` beyond ~37 the logistic rounds to 0 or 1).
-    """
+    ``uniform(loc, scale)`` would read the second number as the width)."""
 
     name: str
     dist: str
@@ -183,69 +103,27 @@ class Parameter:
             return _frozen("uniform", (float(lo), float(hi) - float(lo)))
         return _frozen(self.dist, tuple(self.args))
 
-    @property
-    def scale_kind(self) -> str:
-        """``logit``, ``loglogit``, ``log``, ``neglog`` or ``identity`` (see the class)."""
-        return _scale(self)[0]
-
     def describe(self) -> str:
         return f"{self.dist}({', '.join(f'{a:g}' for a in self.args)})"
 
     def to_x(self, z: np.ndarray) -> np.ndarray:
-        """Internal scale -> value (inside the support for every finite ``z``)."""
-        kind, a, b, _, lo, hi = _scale(self)
-        z = np.asarray(z, dtype=float)
-        if kind == "logit":
-            return _between(z, a, b)
-        if kind == "loglogit":
-            return np.clip(np.exp(_between(z, a, b)), lo, hi)
-        with np.errstate(over="ignore"):
-            if kind == "log":
-                return np.maximum(a + np.exp(z), a)
-            if kind == "neglog":
-                return np.minimum(b - np.exp(z), b)
-        return z
+        return np.exp(z) if self.on_log else z
 
     def to_z(self, x: np.ndarray) -> np.ndarray:
-        """Value -> internal scale (NaN outside the support; finite at its bounds)."""
-        kind, a, b, floor, _, _ = _scale(self)
-        x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if kind == "logit":
-                return _logit_between(x, a, b)
-            if kind == "loglogit":
-                return _logit_between(np.log(x), a, b)
-            if kind == "log":
-                return np.log(np.where(x >= a, np.maximum(x - a, floor), np.nan))
-            if kind == "neglog":
-                return np.log(np.where(x <= b, np.maximum(b - x, floor), np.nan))
-        return x
-
-    def log_jacobian(self, z: np.ndarray) -> np.ndarray:
-        """log |dx/dz| at ``z`` (see the class)."""
-        kind, a, b, _, _, _ = _scale(self)
-        z = np.asarray(z, dtype=float)
-        if kind == "logit":
-            return math.log(b - a) + _log_expit_pair(z)
-        if kind == "loglogit":
-            return _between(z, a, b) + math.log(b - a) + _log_expit_pair(z)
-        if kind in ("log", "neglog"):
-            return z
-        return np.zeros_like(z)
+            return np.log(x) if self.on_log else x
 
     @property
     def support_z(self) -> tuple[float, float]:
-        """The prior's support on the internal scale (where its density is positive): the
-        whole line."""
-        return -math.inf, math.inf
+        """The prior's support on the internal scale (where its density is positive)."""
+        return _support_z(self)
 
     def logpdf_z(self, z: np.ndarray) -> np.ndarray:
-        """Log prior density on the internal scale: log p_x(x(z)) + log |dx/dz| (-inf where
-        it is not finite)."""
-        z = np.asarray(z, dtype=float)
+        """Log prior density on the internal scale (-inf outside the support)."""
         x = self.to_x(z)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            lp = self.prior.logpdf(x) + self.log_jacobian(z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lp = self.prior.logpdf(x)
+        lp = lp + z if self.on_log else lp   # Jacobian |dx/dz| = x = e^z
         return np.where(np.isfinite(lp), lp, -np.inf)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -680,22 +558,15 @@ def _jump(rng, m: np.ndarray, alive: np.ndarray, p_stay: float) -> np.ndarray:
 
 
 def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, params, D):
-    """n proposals inside the prior's support: (models, internal-scale parameters).
-
-    The internal scale is unbounded (:class:`Parameter`), so every finite perturbation lies
-    inside the support and the first batch, of n, is normally all there is. The loop stays
-    for safety (a perturbation so far out that the value rounds to where the density is 0):
-    a further batch draws what is missing over the share accepted so far."""
+    """n proposals inside the prior's support: (models, internal-scale parameters)."""
     pm = prev.model_probabilities(M)
     out_m = np.empty(0, dtype=np.int64)
     out_z = np.empty((0, D))
-    drawn = 0
     while len(out_m) < n:
-        missing = n - len(out_m)
-        share = (len(out_m) + 0.5) / drawn if drawn else 1.0
-        k = missing if not drawn else min(max(int(math.ceil(1.2 * missing / share)), 1000),
-                                          200_000)
-        drawn += k
+        # Draw several times what is missing: in many dimensions most perturbed particles
+        # may fall outside the prior's support, and one draw per missing proposal would
+        # then loop for ever on ever smaller batches.
+        k = min(max(8 * (n - len(out_m)), 1000), 200_000)
         m = _jump(rng, rng.choice(M, size=k, p=pm / pm.sum()), alive, p_stay)
         z = np.full((k, D), np.nan)
         ok = np.ones(k, dtype=bool)
@@ -709,10 +580,9 @@ def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, params
             zz = kern["z"][j] + np.einsum("nab,nb->na", kern["chol"][j], noise)
             z[np.ix_(rows, cols)] = zz
             inside = np.ones(len(rows), dtype=bool)
-            for i, c in enumerate(cols):
-                # Inside the support: a positive prior density (a finite z can still give a
-                # value where it is 0: a beta(2, 3) at exactly 0, a gamma at inf).
-                inside &= np.isfinite(params[c].logpdf_z(zz[:, i]))
+            for i, c in enumerate(cols):      # a bounds check, not SciPy's logpdf: fast
+                lo, hi = params[c].support_z
+                inside &= (zz[:, i] >= lo) & (zz[:, i] <= hi)
             ok[rows] = inside
         out_m = np.concatenate([out_m, m[ok]])
         out_z = np.vstack([out_z, z[ok]])
