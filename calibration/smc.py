@@ -593,8 +593,10 @@ def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, params
             j = rng.choice(len(kern["rows"]), size=len(rows), p=kern["w"])
             noise = rng.standard_normal((len(rows), len(cols)))
             if kern.get("shared") is not None:   # one kernel for all particles
-                zz = noise @ kern["shared"].T
-                zz += kern["z"][j]
+                # einsum rather than a matrix product: the same sums, bit for bit, and no
+                # BLAS threads (which, on a busy machine, wait on each other for small
+                # products)
+                zz = kern["z"][j] + np.einsum("ab,nb->na", kern["shared"], noise)
             else:
                 zz = kern["z"][j] + np.einsum("nab,nb->na", kern["chol"][j], noise)
             lo, hi = bounds[mm]
