@@ -565,8 +565,8 @@ def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, params
     """n proposals inside the prior's support: (models, internal-scale parameters).
 
     In many dimensions few perturbations fall inside every bound (with the threshold model's
-    23 bounded parameters ~3 in 10,000 early on), so this draws millions of candidates a
-    generation: per candidate only its centre, noise, perturbation and bounds check are
+    21 bounded parameters and a population spread over the prior, ~3 in 10,000), so this
+    draws millions of candidates a generation: per candidate only its centre, noise, perturbation and bounds check are
     computed; the rows kept are assembled at the end. The random draws (and so the
     proposals) do not depend on how that is done."""
     pm = prev.model_probabilities(M)
