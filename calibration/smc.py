@@ -536,12 +536,16 @@ def _kernels(prev: Population, columns, params, zvar, M, kernel: str = "olcm",
             cov_good = _weighted_cov(z[sel], wg)
             off = mean[None, :] - z
             covs = cov_good[None] + off[:, :, None] * off[:, None, :] + ridge[None]
+            shared = False
         else:
             covs = np.broadcast_to(wide, (len(rows), d, d)).copy()
+            shared = True
         chol = np.linalg.cholesky(covs)
         logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+        # One kernel for all particles (Beaumont's): its factor once, so that _propose
+        # need not copy it for every candidate (200,000 x d x d floats a batch).
         out.append(dict(rows=rows, z=z, w=w, chol=chol, logdet=logdet,
-                        inv=np.linalg.inv(chol)))
+                        inv=np.linalg.inv(chol), shared=chol[0] if shared else None))
     return out
 
 
@@ -558,35 +562,59 @@ def _jump(rng, m: np.ndarray, alive: np.ndarray, p_stay: float) -> np.ndarray:
 
 
 def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, params, D):
-    """n proposals inside the prior's support: (models, internal-scale parameters)."""
+    """n proposals inside the prior's support: (models, internal-scale parameters).
+
+    In many dimensions few perturbations fall inside every bound (with the threshold model's
+    21 bounded parameters and a population spread over the prior, ~3 in 10,000), so this
+    draws millions of candidates a generation: per candidate only its centre, noise, perturbation and bounds check are
+    computed; the rows kept are assembled at the end. The random draws (and so the
+    proposals) do not depend on how that is done."""
     pm = prev.model_probabilities(M)
-    out_m = np.empty(0, dtype=np.int64)
-    out_z = np.empty((0, D))
-    while len(out_m) < n:
+    bounds = {}
+    for mm in range(M):
+        sup = np.array([params[c].support_z for c in columns[mm]]).reshape(-1, 2)
+        bounds[mm] = sup[:, 0], sup[:, 1]
+    kept_m, kept_z = [], []
+    have = 0
+    while have < n:
         # Draw several times what is missing: in many dimensions most perturbed particles
         # may fall outside the prior's support, and one draw per missing proposal would
         # then loop for ever on ever smaller batches.
-        k = min(max(8 * (n - len(out_m)), 1000), 200_000)
+        k = min(max(8 * (n - have), 1000), 200_000)
         m = _jump(rng, rng.choice(M, size=k, p=pm / pm.sum()), alive, p_stay)
-        z = np.full((k, D), np.nan)
-        ok = np.ones(k, dtype=bool)
+        idx, parts = [], []
         for mm in np.unique(m):
             rows = np.flatnonzero(m == mm)
             kern, cols = kernel[mm], columns[mm]
             if not cols:
+                idx.append(rows)
+                parts.append((mm, rows, None))
                 continue
             j = rng.choice(len(kern["rows"]), size=len(rows), p=kern["w"])
             noise = rng.standard_normal((len(rows), len(cols)))
-            zz = kern["z"][j] + np.einsum("nab,nb->na", kern["chol"][j], noise)
-            z[np.ix_(rows, cols)] = zz
-            inside = np.ones(len(rows), dtype=bool)
-            for i, c in enumerate(cols):      # a bounds check, not SciPy's logpdf: fast
-                lo, hi = params[c].support_z
-                inside &= (zz[:, i] >= lo) & (zz[:, i] <= hi)
-            ok[rows] = inside
-        out_m = np.concatenate([out_m, m[ok]])
-        out_z = np.vstack([out_z, z[ok]])
-    return out_m[:n], out_z[:n]
+            if kern.get("shared") is not None:   # one kernel for all particles
+                # einsum rather than a matrix product: the same sums, bit for bit, and no
+                # BLAS threads (which, on a busy machine, wait on each other for small
+                # products)
+                zz = kern["z"][j] + np.einsum("ab,nb->na", kern["shared"], noise)
+            else:
+                zz = kern["z"][j] + np.einsum("nab,nb->na", kern["chol"][j], noise)
+            lo, hi = bounds[mm]
+            inside = np.all((zz >= lo) & (zz <= hi), axis=1)   # bounds, not SciPy: fast
+            idx.append(rows[inside])
+            parts.append((mm, rows[inside], zz[inside]))
+        # the rows kept, in proposal order (as if all models' rows had been filled in)
+        order = np.concatenate(idx)
+        rank = np.empty(k, dtype=np.int64)
+        rank[np.sort(order)] = np.arange(len(order))
+        z = np.full((len(order), D), np.nan)
+        for mm, rows, zz in parts:
+            if zz is not None:
+                z[np.ix_(rank[rows], columns[mm])] = zz
+        kept_m.append(m[np.sort(order)])
+        kept_z.append(z)
+        have += len(order)
+    return np.concatenate(kept_m)[:n], np.vstack(kept_z)[:n]
 
 
 def _log_weights(m_acc, z_acc, prev: Population, kernel, alive, p_stay, M, columns,
