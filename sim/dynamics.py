@@ -1213,14 +1213,42 @@ def _end_of_day_all(S, t, daily, add):
         end_of_day(S[r], t, daily, 0 if add else r, add)
 
 
+#: What the deterrence rule sees, as rows of the batch engine's observation tables (filled
+#: by :func:`record_seen` in the compiled days: contiguous, one entry per replicate).
+SEEN_INT = ("attacks_today", "killed_today", "wounded_today", "attacks_since_strike",
+            "killed_since_strike", "wounded_since_strike", "days_since_strike",
+            "strikes_so_far", "days_since_leader_strike")
+SEEN_FLOAT = ("harm", "iraq_sovereignty", "harm_long")
+
+
+@jit_noalloc
+def record_seen(s, r, t, seen_i, seen_f, u_rule):
+    """Copy what U.S. forces see today (:func:`observe`'s fields, in the order of
+    :data:`SEEN_INT` and :data:`SEEN_FLOAT`) and the rule's uniform into column ``r``."""
+    seen_i[0, r] = s.td_attacks
+    seen_i[1, r] = s.td_us_killed + s.td_coalition_killed
+    seen_i[2, r] = s.td_us_wounded
+    seen_i[3, r] = s.attacks_since
+    seen_i[4, r] = s.killed_since
+    seen_i[5, r] = s.wounded_since
+    seen_i[6, r] = s.days_since_strike
+    seen_i[7, r] = s.strikes_so_far
+    seen_i[8, r] = t - s.last_leader_day
+    seen_f[0, r] = s.harm
+    seen_f[1, r] = s.sovereignty
+    seen_f[2, r] = s.harm_long
+    u_rule[r] = uniform(s.key, t, US_RULE)
+
+
 @jit
 def run_days(S, P, t, stop, resume, strike, size, leaders, inputs, override, factions,
-             daily, add, ask, ev, count):
+             daily, add, ask, ev, count, seen_i, seen_f, u_rule):
     """The batch engine's days ``t`` .. ``stop - 1`` for every replicate, each actor's day in
     DESIGN.md's order, without leaving compiled code until the deterrence rule must be asked.
 
     Returns (day, event table, asked): ``asked`` when some replicate's U.S. forces ask the rule
-    on ``day`` (``ask`` marks them); call again with ``resume`` and the rule's answers
+    on ``day`` (``ask`` marks them; ``seen_i``, ``seen_f`` and ``u_rule`` then hold what the
+    rule sees, :func:`record_seen`); call again with ``resume`` and the rule's answers
     (``strike``, ``size``, ``leaders``) to finish that day and go on. The event table is
     returned because it may have grown.
     """
@@ -1234,7 +1262,7 @@ def run_days(S, P, t, stop, resume, strike, size, leaders, inputs, override, fac
             r = 0
             while r < n:
                 r = _before_rule(S, P, t, r, inputs[t], factions, n_att, scratch, ask, ev,
-                                 count)
+                                 count, seen_i, seen_f, u_rule)
                 if r < n:
                     ev = kn.make_room(ev, count, ROOM * (n - r))
             if ask.any():
@@ -1251,7 +1279,8 @@ def run_days(S, P, t, stop, resume, strike, size, leaders, inputs, override, fac
 
 
 @jit_noalloc
-def _before_rule(S, P, t, start, inp, factions, n_att, scratch, ask, ev, count):
+def _before_rule(S, P, t, start, inp, factions, n_att, scratch, ask, ev, count, seen_i,
+                 seen_f, u_rule):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
@@ -1259,6 +1288,7 @@ def _before_rule(S, P, t, start, inp, factions, n_att, scratch, ask, ev, count):
         iran_day(s, p, r, t, inp, True, ev, count)
         militia_day(s, p, r, t, factions, inp, False, n_att, scratch, ev, count)
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
+        record_seen(s, r, t, seen_i, seen_f, u_rule)
     return S.shape[0]
 
 
