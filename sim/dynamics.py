@@ -315,14 +315,22 @@ def param_record(p: ParamArrays) -> np.ndarray:
     # One dtype object per layout: numba recognises a record type it has seen quickly only
     # when it is the same object (an equal new one costs ~6 us on every compiled call).
     dtype = _RECORD_DTYPES.setdefault(dtype, dtype)
-    rec = np.zeros(n, dtype)
+    # Every replicate alike (each column's rows equal to the byte): one record, read by all
+    # (P[r % 1]), filled from the first rows without building the n records first.
+    alike = n > 1 and all(_rows_alike(v) for _, v, _ in cols + ints)
+    rec = np.zeros(1 if alike else n, dtype)
     for name, v, _ in cols + ints:
-        rec[name] = v
-    raw = rec.view(np.uint8).reshape(n, -1)
-    if n > 1 and (raw == raw[0]).all():
-        rec = rec[:1].copy()   # every replicate alike: one record, read by all (P[r % 1])
+        rec[name] = v[:1] if alike else v
     p._record = rec
     return rec
+
+
+def _rows_alike(v: np.ndarray) -> bool:
+    """Whether every row of ``v`` (replicates first) equals the first, byte for byte (as
+    the records would: -0.0 differs from 0.0, a NaN equals the same NaN)."""
+    b = np.ascontiguousarray(v)
+    b = b.view(np.uint8).reshape(len(b), -1)
+    return bool((b == b[0]).all())
 
 
 @jit
