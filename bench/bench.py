@@ -18,8 +18,9 @@ Prints, in one run:
 
 The machine is often shared: wall times move with its load (printed), CPU times much less.
 ``--quick`` shrinks everything (a 90-day window, small counts) for a smoke test;
-``--table`` prints only the table; ``--json FILE`` also writes its figures (``--json
-bench/baseline.json`` on a release records the baseline of the next one).
+``--table`` prints only the table; ``--row KEY`` (repeatable: ``batch_10000``, ``sweep``, ...)
+only those rows; ``--json FILE`` also writes its figures (``--json bench/baseline.json`` on a
+release records the baseline of the next one).
 """
 
 from __future__ import annotations
@@ -66,17 +67,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", action="store_true", help="only issue 12's table")
     parser.add_argument("--json", default=None, metavar="FILE",
                         help="also write the table's figures to FILE")
+    parser.add_argument("--row", action="append", default=None, metavar="KEY",
+                        help="only this row of the table (repeatable; e.g. batch_10000, "
+                             "sweep, mesa, run, calibration; implies --table)")
     parser.add_argument("--probe", nargs=3, metavar=("RUNS", "WORKERS", "OUT"),
                         help=argparse.SUPPRESS)   # internal: one sweep in a fresh process
     parser.add_argument("--end", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
         return _probe(int(args.probe[0]), int(args.probe[1]), args.probe[2], args.end)
-    return run(quick=args.quick, table_only=args.table, json_out=args.json)
+    return run(quick=args.quick, table_only=args.table or bool(args.row), json_out=args.json,
+               rows=args.row)
 
 
 def run(quick: bool = False, out=print, table_only: bool = False,
-        json_out: str | None = None) -> int:
+        json_out: str | None = None, rows: list[str] | None = None) -> int:
     cfg = QUICK if quick else FULL
     from sim.scenario import load_scenario
 
@@ -87,12 +92,14 @@ def run(quick: bool = False, out=print, table_only: bool = False,
         f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
         f"{_load()} (other work on the machine slows every wall time below)")
     out("")
-    figures = issue_table(scenario, cfg, quick)
+    figures = issue_table(scenario, cfg, quick, rows)
     baseline = {} if quick or not BASELINE.is_file() else json.loads(BASELINE.read_text())
     out(_render(figures, baseline.get("rows", {}), quick))
-    big = max((k for k in figures if k.startswith("batch_")), key=lambda k: int(k[6:]))
-    out(f"ratio Mesa / batch: {figures['mesa']['wall'] / figures[big]['wall']:,.0f}x "
-        f"(per run, at {int(big.split('_')[1]):,} replicates per call)")
+    big = max((k for k in figures if k.startswith("batch_")), key=lambda k: int(k[6:]),
+              default=None)
+    if big and "mesa" in figures:
+        out(f"ratio Mesa / batch: {figures['mesa']['wall'] / figures[big]['wall']:,.0f}x "
+            f"(per run, at {int(big.split('_')[1]):,} replicates per call)")
     out(f"load average after the table: {_load()}")
     if json_out:
         Path(json_out).write_text(json.dumps({
@@ -120,11 +127,14 @@ def _timed(fn, repeats: int = 2) -> tuple[float, float]:
     return best
 
 
-def issue_table(scenario, cfg, quick: bool) -> dict[str, dict]:
-    """Issue 12's rows: {key: {label, wall, cpu, unit, ...}}."""
+def issue_table(scenario, cfg, quick: bool, only: list[str] | None = None) -> dict[str, dict]:
+    """Issue 12's rows: {key: {label, wall, cpu, unit, ...}}; ``only``: just these rows (a
+    ratio row comes with its row)."""
     from sim.batch import simulate
     from sim.model import EscalationModel
-    from sim.run import run as run_ensemble
+
+    def want(key: str) -> bool:
+        return only is None or key in only
 
     def batch(n):
         return lambda: simulate(scenario.params, scenario.start, scenario.end, scenario.seed,
@@ -132,18 +142,35 @@ def issue_table(scenario, cfg, quick: bool) -> dict[str, dict]:
 
     batch(1)()    # the first call of a session loads the compiled code from its cache
     rows: dict[str, dict] = {}
-    w, c = _timed(batch(1))
-    rows["batch_1"] = dict(label="batch engine, 1 replicate", wall=w * 1e3, cpu=c * 1e3,
-                           unit="ms")
+    if want("batch_1"):
+        w, c = _timed(batch(1))
+        rows["batch_1"] = dict(label="batch engine, 1 replicate", wall=w * 1e3, cpu=c * 1e3,
+                               unit="ms")
     for n in cfg["batch_sizes"]:
+        if not want(f"batch_{n}"):
+            continue
         w, c = _timed(batch(n))
         rows[f"batch_{n}"] = dict(label=f"batch engine per run, {n:,} replicates",
                                   wall=w * 1e3 / n, cpu=c * 1e3 / n, unit="ms")
     runs = cfg["mesa_runs"]
-    w, c = _timed(lambda: [EscalationModel(scenario, seed=scenario.seed, replicate=r).run()
-                           for r in range(runs)])
-    rows["mesa"] = dict(label=f"Mesa engine per run ({runs} runs)", wall=w * 1e3 / runs,
-                        cpu=c * 1e3 / runs, unit="ms")
+    if want("mesa"):
+        w, c = _timed(lambda: [EscalationModel(scenario, seed=scenario.seed, replicate=r).run()
+                               for r in range(runs)])
+        rows["mesa"] = dict(label=f"Mesa engine per run ({runs} runs)", wall=w * 1e3 / runs,
+                            cpu=c * 1e3 / runs, unit="ms")
+    if any(want(k) for k in ("run", "run_ratio", "run_events", "run_events_ratio")):
+        _run_rows(scenario, cfg, rows, batch)
+    if want("sweep"):
+        rows["sweep"] = _sweep_command(cfg)
+    if cfg["calibration_budget"] and want("calibration"):
+        rows["calibration"] = _calibration(scenario, cfg["calibration_budget"])
+    return rows
+
+
+def _run_rows(scenario, cfg, rows: dict, batch) -> None:
+    """``run()`` against one bare engine call, without and with its events table."""
+    from sim.run import run as run_ensemble
+
     n = cfg["run_replicates"]
     if f"batch_{n}" in rows:
         bare = rows[f"batch_{n}"]
@@ -162,10 +189,6 @@ def issue_table(scenario, cfg, quick: bool) -> dict[str, dict]:
                               unit="s")
     rows["run_events_ratio"] = dict(label="  the same / one bare engine call",
                                     wall=w / bare_s["wall"], cpu=c / bare_s["cpu"], unit="x")
-    rows["sweep"] = _sweep_command(cfg)
-    if cfg["calibration_budget"]:
-        rows["calibration"] = _calibration(scenario, cfg["calibration_budget"])
-    return rows
 
 
 def _sweep_command(cfg) -> dict:

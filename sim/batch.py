@@ -19,6 +19,7 @@ from sim.arrays import ParamArrays, Timeline
 from sim.params import ModelParams
 from sim.replay import Schedule, build_schedule
 from sim.rng import replicate_keys
+from sim.rules import Observation
 
 
 @dataclass
@@ -75,18 +76,23 @@ def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
     size = np.zeros(n)
     rows, count = (log.rows, log.count) if log is not None else (dyn._NO_ROWS, dyn._NO_COUNT)
     P = dyn.param_record(p)
-    obs = dyn.observe(s, t)   # views of the state: the rule sees each day's values
+    # What the rule sees: contiguous tables the compiled days fill each day (dyn.record_seen,
+    # the days since the last leader strike included), and the rule's uniform numbers.
+    seen_i = np.zeros((len(dyn.SEEN_INT), n), np.int64)
+    seen_f = np.zeros((len(dyn.SEEN_FLOAT), n))
+    u_rule = np.zeros(n)
+    obs = Observation(day=t, **dict(zip(dyn.SEEN_INT, seen_i)),
+                      **dict(zip(dyn.SEEN_FLOAT, seen_f)))
     resume = False
     while True:
         t, rows, asked = dyn.run_days(s.rec, P, t, stop, resume, strike, size, leaders,
                                       p.inputs, p.restraint_override, dyn._ALL_FACTIONS,
-                                      rec.table, rec.add, ask, rows, count)
+                                      rec.table, rec.add, ask, rows, count, seen_i, seen_f,
+                                      u_rule)
         if not asked:
             break
         obs.day = t
-        np.add(s.rec["td_us_killed"], s.rec["td_coalition_killed"], out=obs.killed_today)
-        np.subtract(t, s.rec["last_leader_day"], out=obs.days_since_leader_strike)
-        resp = p.rule_on(t).respond(obs, dyn.rng_uniform(s, t, dyn.US_RULE))
+        resp = p.rule_on(t).respond(obs, u_rule)
         np.logical_and(ask, resp.strike, out=strike)
         size[:] = resp.size
         leaders[:] = resp.leaders

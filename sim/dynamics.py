@@ -172,6 +172,9 @@ def _state_dtype() -> np.dtype:
         ("obeying", np.uint8, (F,)), ("excitement", f8), ("td_excitement", f8),
         ("struck_iraq_day", i8, (F,)),
         ("stormed_day", i8, (F,)),
+        # exposure_factor's last power and what it was worked out from (troops / reference,
+        # elasticity): the troops present change a few times a run, the power is costly
+        ("exposure_base", f8), ("exposure_elasticity", f8), ("exposure", f8),
         # U.S. forces
         ("harm", f8), ("harm_long", f8), ("harm_by_faction", f8, (F,)), ("attacks_since", i8),
         ("killed_since", i8), ("wounded_since", i8), ("days_since_strike", i8),
@@ -243,6 +246,7 @@ class State:
         rec["last_at_rung"] = -10 ** 6
         rec["acc_highest_rung_day"] = NEVER
         rec["acc_us_left_iraq_day"] = NEVER
+        rec["exposure_base"] = rec["exposure_elasticity"] = np.nan   # nothing worked out yet
         return cls(rec, keys)
 
 
@@ -273,8 +277,8 @@ _DAILY_FIELDS = (
 
 def param_record(p: ParamArrays) -> np.ndarray:
     """The parameters of ``p`` as one record per replicate, or a single record when all
-    replicates share their parameters (the compiled days read ``P[r % len(P)]``); cached on
-    ``p``."""
+    replicates share their parameters (the compiled days read ``P[r % len(P)]``, as
+    :func:`row_of`); cached on ``p``."""
     if getattr(p, "_record", None) is not None:
         return p._record
     n, S = p.n, len(p.sites)
@@ -311,14 +315,22 @@ def param_record(p: ParamArrays) -> np.ndarray:
     # One dtype object per layout: numba recognises a record type it has seen quickly only
     # when it is the same object (an equal new one costs ~6 us on every compiled call).
     dtype = _RECORD_DTYPES.setdefault(dtype, dtype)
-    rec = np.zeros(n, dtype)
+    # Every replicate alike (each column's rows equal to the byte): one record, read by all
+    # (P[r % 1]), filled from the first rows without building the n records first.
+    alike = n > 1 and all(_rows_alike(v) for _, v, _ in cols + ints)
+    rec = np.zeros(1 if alike else n, dtype)
     for name, v, _ in cols + ints:
-        rec[name] = v
-    raw = rec.view(np.uint8).reshape(n, -1)
-    if n > 1 and (raw == raw[0]).all():
-        rec = rec[:1].copy()   # every replicate alike: one record, read by all (P[r % 1])
+        rec[name] = v[:1] if alike else v
     p._record = rec
     return rec
+
+
+def _rows_alike(v: np.ndarray) -> bool:
+    """Whether every row of ``v`` (replicates first) equals the first, byte for byte (as
+    the records would: -0.0 differs from 0.0, a NaN equals the same NaN)."""
+    b = np.ascontiguousarray(v)
+    b = b.view(np.uint8).reshape(len(b), -1)
+    return bool((b == b[0]).all())
 
 
 @jit
@@ -401,6 +413,18 @@ def full(ev, count):
 
 
 @jit_noalloc
+def row_of(r, m):
+    """``r % m``: replicate ``r``'s row of a table of ``m`` rows (parameter records, daily
+    inputs), without the division in the usual cases: one row shared by all replicates, or
+    one row each."""
+    if m == 1:
+        return 0
+    if r < m:
+        return r
+    return r % m
+
+
+@jit_noalloc
 def raise_rung(s, rung):
     """Today's rung is the highest reached today."""
     if rung > s.td_rung:
@@ -423,7 +447,7 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
     """
     s.anger *= p.decay_anger
     s.risk *= p.decay_risk
-    tension = inp[r % inp.shape[0], IN_TENSION] * p.shock_scale
+    tension = inp[row_of(r, inp.shape[0]), IN_TENSION] * p.shock_scale
     score = (p.iran_directive_bias + p.iran_tension_weight * tension
              + p.iran_anger_weight * s.anger - p.iran_risk_weight * s.risk)
     was = s.directive
@@ -487,7 +511,7 @@ def _iran_all(S, P, t, inp, decides, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        iran_day(S[r], P[r % len(P)], r, t, inp, decides, ev, count)
+        iran_day(S[r], P[row_of(r, len(P))], r, t, inp, decides, ev, count)
     return S.shape[0]
 
 
@@ -518,8 +542,8 @@ def _documented_state_attack_all(S, P, t, site, intercepted, wounded, us_k, co_k
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        book_state_attack(S[r], P[r % len(P)], r, t, site, intercepted, wounded, us_k, co_k, 1, ev,
-                          count)
+        book_state_attack(S[r], P[row_of(r, len(P))], r, t, site, intercepted, wounded, us_k,
+                          co_k, 1, ev, count)
     return S.shape[0]
 
 
@@ -537,7 +561,7 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
     ``n_att``, ``scratch``: room for the day's attack counts (F) and the weights of sites
     and weapons (:func:`scratch_for`).
     """
-    row = inp[r % inp.shape[0]]
+    row = inp[row_of(r, inp.shape[0])]
     tension = row[IN_TENSION] * p.shock_scale
     exposure = exposure_factor(s, p, row)
     most = 0
@@ -623,7 +647,11 @@ def exposure_factor(s, p, row):
     if ref <= 0:
         return 1.0
     present = (row[IN_TROOPS_IRAQ] * s.present_iraq + row[IN_TROOPS_SYRIA] * s.present_syria)
-    return (present / ref) ** p.us_exposure_elasticity
+    base, elasticity = present / ref, p.us_exposure_elasticity
+    if base != s.exposure_base or elasticity != s.exposure_elasticity:   # else: as last time
+        s.exposure_base, s.exposure_elasticity = base, elasticity
+        s.exposure = base ** elasticity
+    return s.exposure
 
 
 @jit_noalloc
@@ -742,7 +770,8 @@ def _militia_all(S, P, t, factions, inp, forced, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        militia_day(S[r], P[r % len(P)], r, t, factions, inp, forced, n_att, scratch, ev, count)
+        militia_day(S[r], P[row_of(r, len(P))], r, t, factions, inp, forced, n_att, scratch,
+                    ev, count)
     return S.shape[0]
 
 
@@ -783,8 +812,9 @@ def _documented_attack_all(S, P, t, actor, weapon, site, country, intercepted, w
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        record_attack(S[r], P[r % len(P)], r, t, actor, weapon, site, country, intercepted, wounded,
-                      us_killed, coalition_killed, 0.0, 1, action, ev, count)
+        record_attack(S[r], P[row_of(r, len(P))], r, t, actor, weapon, site, country,
+                      intercepted, wounded, us_killed, coalition_killed, 0.0, 1, action, ev,
+                      count)
     return S.shape[0]
 
 
@@ -943,7 +973,7 @@ def _us_before_all(S, P, t, ask, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r % len(P)]
+        s, p = S[r], P[row_of(r, len(P))]
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
         if not ask[r]:
             us_day_after_rule(s, p, r, t, False, 0.0, False, ev, count)
@@ -957,14 +987,15 @@ def _us_after_all(S, P, t, ask, strike, size, leaders, ev, count, start):
         if full(ev, count):
             return r
         if ask[r]:
-            us_day_after_rule(S[r], P[r % len(P)], r, t, strike[r], size[r], leaders[r], ev, count)
+            us_day_after_rule(S[r], P[row_of(r, len(P))], r, t, strike[r], size[r],
+                              leaders[r], ev, count)
     return S.shape[0]
 
 
 @jit_noalloc
 def _us_decay_all(S, P):
     for r in range(S.shape[0]):
-        s, p = S[r], P[r % len(P)]
+        s, p = S[r], P[row_of(r, len(P))]
         s.harm *= p.decay_harm
         s.harm_long *= p.decay_resolve
         for f in range(F):
@@ -977,8 +1008,8 @@ def _documented_strike_all(S, P, t, target, country, leaders, killed, iraqi, com
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        execute_strike(S[r], P[r % len(P)], r, t, target, country, 1.0, leaders, killed, iraqi,
-                       commander, 1, ev, count)
+        execute_strike(S[r], P[row_of(r, len(P))], r, t, target, country, 1.0, leaders,
+                       killed, iraqi, commander, 1, ev, count)
     return S.shape[0]
 
 
@@ -1096,7 +1127,7 @@ def _iraq_all(S, P, t, override, decides, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        iraq_day(S[r], P[r % len(P)], r, t, override, decides, ev, count)
+        iraq_day(S[r], P[row_of(r, len(P))], r, t, override, decides, ev, count)
     return S.shape[0]
 
 
@@ -1213,14 +1244,42 @@ def _end_of_day_all(S, t, daily, add):
         end_of_day(S[r], t, daily, 0 if add else r, add)
 
 
+#: What the deterrence rule sees, as rows of the batch engine's observation tables (filled
+#: by :func:`record_seen` in the compiled days: contiguous, one entry per replicate).
+SEEN_INT = ("attacks_today", "killed_today", "wounded_today", "attacks_since_strike",
+            "killed_since_strike", "wounded_since_strike", "days_since_strike",
+            "strikes_so_far", "days_since_leader_strike")
+SEEN_FLOAT = ("harm", "iraq_sovereignty", "harm_long")
+
+
+@jit_noalloc
+def record_seen(s, r, t, seen_i, seen_f, u_rule):
+    """Copy what U.S. forces see today (:func:`observe`'s fields, in the order of
+    :data:`SEEN_INT` and :data:`SEEN_FLOAT`) and the rule's uniform into column ``r``."""
+    seen_i[0, r] = s.td_attacks
+    seen_i[1, r] = s.td_us_killed + s.td_coalition_killed
+    seen_i[2, r] = s.td_us_wounded
+    seen_i[3, r] = s.attacks_since
+    seen_i[4, r] = s.killed_since
+    seen_i[5, r] = s.wounded_since
+    seen_i[6, r] = s.days_since_strike
+    seen_i[7, r] = s.strikes_so_far
+    seen_i[8, r] = t - s.last_leader_day
+    seen_f[0, r] = s.harm
+    seen_f[1, r] = s.sovereignty
+    seen_f[2, r] = s.harm_long
+    u_rule[r] = uniform(s.key, t, US_RULE)
+
+
 @jit
 def run_days(S, P, t, stop, resume, strike, size, leaders, inputs, override, factions,
-             daily, add, ask, ev, count):
+             daily, add, ask, ev, count, seen_i, seen_f, u_rule):
     """The batch engine's days ``t`` .. ``stop - 1`` for every replicate, each actor's day in
     DESIGN.md's order, without leaving compiled code until the deterrence rule must be asked.
 
     Returns (day, event table, asked): ``asked`` when some replicate's U.S. forces ask the rule
-    on ``day`` (``ask`` marks them); call again with ``resume`` and the rule's answers
+    on ``day`` (``ask`` marks them; ``seen_i``, ``seen_f`` and ``u_rule`` then hold what the
+    rule sees, :func:`record_seen`); call again with ``resume`` and the rule's answers
     (``strike``, ``size``, ``leaders``) to finish that day and go on. The event table is
     returned because it may have grown.
     """
@@ -1234,7 +1293,7 @@ def run_days(S, P, t, stop, resume, strike, size, leaders, inputs, override, fac
             r = 0
             while r < n:
                 r = _before_rule(S, P, t, r, inputs[t], factions, n_att, scratch, ask, ev,
-                                 count)
+                                 count, seen_i, seen_f, u_rule)
                 if r < n:
                     ev = kn.make_room(ev, count, ROOM * (n - r))
             if ask.any():
@@ -1251,14 +1310,16 @@ def run_days(S, P, t, stop, resume, strike, size, leaders, inputs, override, fac
 
 
 @jit_noalloc
-def _before_rule(S, P, t, start, inp, factions, n_att, scratch, ask, ev, count):
+def _before_rule(S, P, t, start, inp, factions, n_att, scratch, ask, ev, count, seen_i,
+                 seen_f, u_rule):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r % len(P)]
+        s, p = S[r], P[row_of(r, len(P))]
         iran_day(s, p, r, t, inp, True, ev, count)
         militia_day(s, p, r, t, factions, inp, False, n_att, scratch, ev, count)
         ask[r] = us_day_before_rule(s, p, r, t, ev, count)
+        record_seen(s, r, t, seen_i, seen_f, u_rule)
     return S.shape[0]
 
 
@@ -1267,7 +1328,7 @@ def _after_rule(S, P, t, start, strike, size, leaders, ask, override, daily, add
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
-        s, p = S[r], P[r % len(P)]
+        s, p = S[r], P[row_of(r, len(P))]
         us_day_after_rule(s, p, r, t, strike[r] and ask[r], size[r], leaders[r], ev, count)
         iraq_day(s, p, r, t, override, True, ev, count)
         end_of_day(s, t, daily, 0 if add else r, add)

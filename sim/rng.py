@@ -44,12 +44,76 @@ class Slot:
 
 
 def replicate_keys(seed: int, replicates: np.ndarray | range | list[int]) -> np.ndarray:
-    """Two 64-bit keys per replicate, shape (n, 2), from the scenario seed and replicate index."""
-    reps = np.asarray(list(replicates), dtype=np.int64)
+    """Two 64-bit keys per replicate, shape (n, 2), from the scenario seed and replicate index.
+
+    Equal to ``SeedSequence(seed, spawn_key=(r,)).generate_state(2, np.uint64)`` for each
+    replicate ``r`` (:func:`_seed_sequence_keys` works it out for all replicates at once;
+    replicates outside 0 .. 2**32 - 1 go through ``SeedSequence`` itself)."""
+    reps = np.asarray(replicates if isinstance(replicates, np.ndarray) else list(replicates),
+                      dtype=np.int64).reshape(-1)
+    seed = int(seed)
+    if seed >= 0 and (len(reps) == 0 or (reps.min() >= 0 and reps.max() <= _MASK32)):
+        return _seed_sequence_keys(seed, reps)
     keys = np.empty((len(reps), 2), dtype=np.uint64)
     for i, r in enumerate(reps):
-        keys[i] = np.random.SeedSequence(int(seed), spawn_key=(int(r),)).generate_state(
+        keys[i] = np.random.SeedSequence(seed, spawn_key=(int(r),)).generate_state(
             2, dtype=np.uint64)
+    return keys
+
+
+# NumPy's SeedSequence (numpy/random/bit_generator.pyx, after Melissa O'Neill's seed_seq):
+# 32-bit words of entropy hashed into a pool of 4 words, the pool hashed into the output.
+_MASK32 = 0xFFFFFFFF
+_POOL = 4
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R, _XSHIFT = 0xCA01F9DD, 0x4973F715, 16
+
+
+def _seed_sequence_keys(seed: int, reps: np.ndarray) -> np.ndarray:
+    """``SeedSequence(seed, spawn_key=(r,)).generate_state(2, np.uint64)`` for every ``r`` of
+    ``reps`` (0 <= r < 2**32) at once: the same 32-bit arithmetic, on uint64 arrays masked
+    to 32 bits, one entry per replicate."""
+    words = []
+    while True:                      # the seed's 32-bit words, least significant first
+        words.append(seed & _MASK32)
+        seed >>= 32
+        if not seed:
+            break
+    words += [0] * (_POOL - len(words))     # padded to the pool (a spawn key follows)
+    n = len(reps)
+    mask = np.uint64(_MASK32)
+    const = [_INIT_A]               # the running hash constant (a Python int, as it is shared)
+
+    def hashmix(value: np.ndarray) -> np.ndarray:
+        value = (value ^ np.uint64(const[0])) & mask
+        const[0] = (const[0] * _MULT_A) & _MASK32
+        value = (value * np.uint64(const[0])) & mask
+        return value ^ (value >> np.uint64(_XSHIFT))
+
+    def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        result = (np.uint64(_MIX_L) * x - np.uint64(_MIX_R) * y) & mask
+        return result ^ (result >> np.uint64(_XSHIFT))
+
+    entropy = [np.full(n, w, np.uint64) for w in words] + [reps.astype(np.uint64)]
+    with np.errstate(over="ignore"):
+        pool = [hashmix(entropy[i]) for i in range(_POOL)]
+        for i_src in range(_POOL):
+            for i_dst in range(_POOL):
+                if i_src != i_dst:
+                    pool[i_dst] = mix(pool[i_dst], hashmix(pool[i_src]))
+        for i_src in range(_POOL, len(entropy)):
+            for i_dst in range(_POOL):
+                pool[i_dst] = mix(pool[i_dst], hashmix(entropy[i_src]))
+        const_b = _INIT_B
+        out = []
+        for i in range(4):           # 4 32-bit words: 2 uint64 (little end first)
+            value = (pool[i % _POOL] ^ np.uint64(const_b)) & mask
+            const_b = (const_b * _MULT_B) & _MASK32
+            value = (value * np.uint64(const_b)) & mask
+            out.append(value ^ (value >> np.uint64(_XSHIFT)))
+    keys = np.empty((n, 2), dtype=np.uint64)
+    keys[:, 0] = out[0] | (out[1] << np.uint64(32))
+    keys[:, 1] = out[2] | (out[3] << np.uint64(32))
     return keys
 
 
