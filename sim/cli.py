@@ -35,9 +35,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available() -> dict[str, object]:
+def _available(names=None) -> dict[str, object]:
     mods = {}
     for name, (module, _help) in COMMANDS.items():
+        if names is not None and name not in names:
+            continue
         try:
             mods[name] = importlib.import_module(f"sim.commands.{module}")
         except ModuleNotFoundError as err:
@@ -46,21 +48,37 @@ def _available() -> dict[str, object]:
     return mods
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, that command's module alone is imported (the others
+    are listed by name and help), so that a command does not pay for the imports of all
+    the others (the record command's pandas and pydantic cost a sweep ~0.45 s)."""
     parser = argparse.ArgumentParser(
         prog="escalation",
         description="Simulate escalation between Iran-backed Iraqi militias, U.S. forces "
                     "and the Iraqi government, 2019-2024.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, mod in _available().items():
-        p = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
-        mod.add_arguments(p)
-        p.set_defaults(_handler=mod.main)
+    mods = _available(None if only is None else {only})
+    for name in COMMANDS:
+        if only is not None and name != only:
+            sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
+        elif name in mods:
+            p = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
+            mods[name].add_arguments(p)
+            p.set_defaults(_handler=mods[name].main)
     return parser
 
 
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named on the command line, if it comes first and its module loads."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first not in COMMANDS or first != (argv[0] if argv else None):
+        return None
+    return first if _available({first}) else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_in(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "_handler", None):
         parser.print_help()
