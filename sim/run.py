@@ -20,13 +20,15 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 import sim
 from sim.errors import InputError
+
+if TYPE_CHECKING:   # pandas is imported where frames are built: `import sim` stays light
+    import pandas as pd
 
 ENGINES = ("batch", "mesa")
 DEFAULT_CHUNK = 1000
@@ -140,6 +142,7 @@ def run(scenario, replicates: int = 100, engine: str = "batch", seed: int | None
             bar.update(1)
     bar.close()
     t1 = time.perf_counter()
+    import pandas as pd   # here, not at the top: `import sim` (a sweep's workers) stays light
     whole = merge_outputs(outputs, daily)
     table = (daily_frame(whole) if daily == "full" else
              daily_summary_frame(whole) if daily == "summary" else pd.DataFrame())
@@ -200,6 +203,7 @@ def merge_outputs(outputs: list, daily: str = "full"):
 def daily_summary_frame(out) -> pd.DataFrame:
     """One row per date: the number of replicates and each daily column's mean over them
     (``out.daily`` holds sums over the replicates, days x 1)."""
+    import pandas as pd
     days = out.daily["attacks"].shape[0]
     n = len(out.replicates)
     columns = {"date": out.timeline.start + pd.to_timedelta(np.arange(days), unit="D"),
@@ -232,6 +236,7 @@ def git_commit() -> str | None:
 def manifest(scenario, **extra: Any) -> dict[str, Any]:
     """What a result folder needs to be reproduced: resolved scenario, seeds, versions."""
     from importlib.metadata import version   # not `import mesa`: 0.2-0.5 s of imports
+    import pandas as pd
     return {
         "scenario": {"name": scenario.name, "path": scenario.path,
                      "resolved": scenario.resolved},
