@@ -196,8 +196,9 @@ def _sweep_command(cfg) -> dict:
     results = []
     with tempfile.TemporaryDirectory(prefix="escalation-bench-") as tmp:
         for i in range(cfg["sweep_repeats"]):
-            cmd = [sys.executable, "-c", "import sys; from sim.cli import main; "
-                   "sys.exit(main())", "sweep", str(SWEEP), "--workers", "2", "--quiet",
+            # what the `escalation` console script runs (pyproject.toml: sim.cli:command)
+            cmd = [sys.executable, "-c", "from sim.cli import command; command()",
+                   "sweep", str(SWEEP), "--workers", "2", "--quiet",
                    "--out", str(Path(tmp) / f"s{i}")]
             if cfg["end"]:
                 cmd += ["--chunk-size", "500"]

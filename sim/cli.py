@@ -93,5 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def command() -> None:
+    """The ``escalation`` console script: :func:`main`, then exit without the garbage
+    collector's last passes over everything the command loaded (``gc.freeze``): they took
+    about 0.25 s of a 5 s sweep, after its output was written. :func:`main` itself (which
+    tests call in-process) leaves the collector alone."""
+    import gc
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

@@ -122,10 +122,11 @@ class Rule:
         answer = self.decide(obs, u)
         strike, size = answer[0], answer[1]
         leaders = answer[2] if len(answer) > 2 else self.leaders
-        strike = np.broadcast_to(np.asarray(strike, dtype=bool), (obs.n,)).copy()
-        size = np.broadcast_to(np.asarray(size, dtype=float), (obs.n,)).copy()
-        size = np.where(strike, np.maximum(size, 1.0), 0.0)
-        leaders = np.broadcast_to(np.asarray(leaders, dtype=bool), (obs.n,)) & strike
+        # New arrays of one entry per replicate (a rule may return a scalar or one of the
+        # observation's own arrays): the copy, np.where and & make them.
+        strike = np.array(np.broadcast_to(np.asarray(strike, dtype=bool), (obs.n,)))
+        size = np.where(strike, np.maximum(np.asarray(size, dtype=float), 1.0), 0.0)
+        leaders = np.asarray(leaders, dtype=bool) & strike
         return Response(strike, size, leaders)
 
     def describe(self) -> str:
