@@ -21,12 +21,13 @@ and 3.0 to 0.15): the injury tallies of late 2023 count all weapons together.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Mapping
 
 import numpy as np
 
 from calibration.smc import Model, Parameter
-from sim.params import WEAPON_DEFAULTS, WEAPON_KEYS
+from sim.params import WEAPON_DEFAULTS, WEAPON_KEYS, WeaponParams
 from sim.rules import REGISTRY
 
 #: The shared parameters, in the order reports list them.
@@ -144,6 +145,14 @@ def model_for(rule: str) -> Model:
     return Model(rule, SHARED + rule_parameters(rule) + OBSERVATION)
 
 
+#: The weapon fields fitted as one number (the rocket's), the other weapons tied to it.
+TIED_WEAPON_FIELDS: tuple[str, ...] = ("lethal_probability", "wounded_mean")
+#: Bounds of each weapon field, as ``sim.params.WeaponParams`` declares them: a tied value
+#: is clipped to them (a probability to [0, 1]).
+_WEAPON_BOUNDS: dict[str, tuple[float, float]] = {
+    f.name: (f.metadata["lo"], f.metadata["hi"]) for f in fields(WeaponParams)}
+
+
 def tie_ratios() -> dict[str, dict[str, float]]:
     """For each fitted path with ties: tied path -> ratio to the fitted value.
 
@@ -160,21 +169,15 @@ def tie_ratios() -> dict[str, dict[str, float]]:
     return out
 
 
-#: The weapon fields fitted as one number (the rocket's), the other weapons tied to it.
-TIED_WEAPON_FIELDS: tuple[str, ...] = ("lethal_probability", "wounded_mean")
-#: Upper bounds of tied values (``sim.params.WeaponParams``): probabilities at 1, wounded
-#: means at 50.
-TIED_UPPER: dict[str, float] = {"lethal_probability": 1.0, "wounded_mean": 50.0}
-
 
 def expand(values: Mapping[str, np.ndarray], ratios: Mapping[str, Mapping[str, float]]
            ) -> dict[str, np.ndarray]:
     """Fitted values by path -> engine overrides by path, tied paths added (clipped to
-    their field's bounds: a probability to [0, 1])."""
+    their field's declared bounds: a probability to [0, 1])."""
     out = {k: np.asarray(v, dtype=float) for k, v in values.items()}
     for lead, tied in ratios.items():
         if lead in out:
             for path, ratio in tied.items():
-                hi = TIED_UPPER.get(path.rsplit(".", 1)[-1], np.inf)
-                out[path] = np.clip(out[lead] * ratio, 0.0, hi)
+                lo, hi = _WEAPON_BOUNDS[path.rsplit(".", 1)[-1]]
+                out[path] = np.clip(out[lead] * ratio, lo, hi)
     return out

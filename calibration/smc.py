@@ -462,8 +462,7 @@ def abc_smc(models: Sequence[Model], simulator: Callable, observed: np.ndarray, 
             if want <= 0:
                 complete = False
                 break
-            m_new, z_new = _propose(rng, want, prev, kernel, alive, p_stay, M, columns, params,
-                                    D)
+            m_new, z_new = _propose(rng, want, prev, kernel, alive, p_stay, M, columns, D)
             theta_new = np.full_like(z_new, np.nan)
             for c in range(D):
                 theta_new[:, c] = params[c].to_x(z_new[:, c])
@@ -559,9 +558,9 @@ def _kernels(prev: Population, columns, params, zvar, M, kernel: str = "olcm",
             shared = True
         chol = np.linalg.cholesky(covs)
         logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
-        # One kernel for all particles (Beaumont's): its factor once, so that _propose
-        # need not copy it for every proposal.
         sup = np.array([params[c].support_z for c in cols]).reshape(-1, 2)
+        # ``shared``: the one factor of Beaumont's kernel (used as is, not gathered per
+        # proposal); ``lo``, ``hi``: the support the kernel is truncated to.
         out.append(dict(rows=rows, z=z, w=w, chol=chol, logdet=logdet,
                         inv=np.linalg.inv(chol), shared=chol[0] if shared else None,
                         lo=sup[:, 0], hi=sup[:, 1]))
@@ -580,7 +579,7 @@ def _jump(rng, m: np.ndarray, alive: np.ndarray, p_stay: float) -> np.ndarray:
     return out
 
 
-def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, params, D):
+def _propose(rng, n, prev: Population, kernel, alive, p_stay, M, columns, D):
     """n proposals inside the prior's support: (models, internal-scale parameters).
 
     A proposal is a model (kept with probability ``p_stay``, else another living model), a
@@ -626,8 +625,7 @@ def _truncated_normal(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
     """Standard normal truncated to [a, b] by inversion of uniforms ``u``; intervals in the
     upper tail are mirrored into the lower one, where the normal CDF keeps its precision."""
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
-    flip = a > 0
-    lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
+    flip, lo, hi = _mirrored(a, b)
     plo, phi = ndtr(lo), ndtr(hi)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         x = ndtri(plo + u * (phi - plo))
@@ -640,10 +638,16 @@ def _truncated_normal(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return np.where(flip, -x, x)
 
 
+def _mirrored(a: np.ndarray, b: np.ndarray):
+    """[a, b] mirrored to [-b, -a] where it lies above zero (``flip``): the normal's mass and
+    quantiles are then taken in the lower tail, where its CDF keeps its precision."""
+    flip = a > 0
+    return flip, np.where(flip, -b, a), np.where(flip, -a, b)
+
+
 def _log_truncated_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """log(Phi(b) - Phi(a)) for a <= b, stable in both tails."""
-    flip = a > 0
-    lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
+    _flip, lo, hi = _mirrored(a, b)
     lhi, llo = log_ndtr(hi), log_ndtr(lo)
     with np.errstate(divide="ignore"):
         return lhi + np.log1p(-np.exp(np.minimum(llo - lhi, 0.0)))

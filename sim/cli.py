@@ -69,11 +69,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_in(argv: list[str]) -> str | None:
-    """The subcommand named on the command line, if it comes first and its module loads."""
-    first = next((a for a in argv if not a.startswith("-")), None)
-    if first not in COMMANDS or first != (argv[0] if argv else None):
-        return None
-    return first if _available({first}) else None
+    """The subcommand, if it is the first argument and its module loads (else the whole
+    parser is built, and argparse explains the command line)."""
+    first = argv[0] if argv else None
+    return first if first in COMMANDS and _available({first}) else None
 
 
 def main(argv: list[str] | None = None) -> int:

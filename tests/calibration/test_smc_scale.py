@@ -121,8 +121,7 @@ def test_propose_stays_inside_the_support_in_one_pass(kernel, case):
     assert all((k["shared"] is not None) == (kernel == "beaumont")
                for i, k in enumerate(kern) if columns[i])
     n = 1500
-    m1, z1 = _propose(np.random.default_rng(3), n, prev, kern, np.arange(M), 0.7, M, columns,
-                      params, D)
+    m1, z1 = _propose(np.random.default_rng(3), n, prev, kern, np.arange(M), 0.7, M, columns, D)
     assert z1.shape == (n, D) and len(m1) == n
     for c, p in enumerate(params):
         lo, hi = p.support_z
@@ -134,8 +133,7 @@ def test_propose_stays_inside_the_support_in_one_pass(kernel, case):
         assert not np.isnan(z1[np.ix_(rows, columns[i])]).any()
         assert np.isnan(z1[np.ix_(rows, other)]).all()
     # the same seed, the same proposals
-    m2, z2 = _propose(np.random.default_rng(3), n, prev, kern, np.arange(M), 0.7, M, columns,
-                      params, D)
+    m2, z2 = _propose(np.random.default_rng(3), n, prev, kern, np.arange(M), 0.7, M, columns, D)
     assert np.array_equal(m1, m2) and np.array_equal(z1, z2, equal_nan=True)
 
 
