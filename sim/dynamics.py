@@ -855,6 +855,14 @@ def us_day_after_rule(s, p, r, t, strike, size, leaders, ev, count):
         s.pending_target = responsible_faction(s, p)
         if s.pending_day == t:  # a zero lag strikes the same day
             land_pending_strike(s, p, r, t, ev, count)
+    fade_harm(s, p)
+
+
+@jit_noalloc
+def fade_harm(s, p):
+    """The U.S. harm ledger fades at the end of its day: the harm since the last strike and
+    its attribution by faction (``us.harm_half_life_days``), and the campaign's long memory
+    (``us.resolve_half_life_days``)."""
     s.harm *= p.decay_harm
     s.harm_long *= p.decay_resolve
     for f in range(F):
@@ -995,11 +1003,7 @@ def _us_after_all(S, P, t, ask, strike, size, leaders, ev, count, start):
 @jit_noalloc
 def _us_decay_all(S, P):
     for r in range(S.shape[0]):
-        s, p = S[r], P[row_of(r, len(P))]
-        s.harm *= p.decay_harm
-        s.harm_long *= p.decay_resolve
-        for f in range(F):
-            s.harm_by_faction[f] *= p.decay_harm
+        fade_harm(S[r], P[row_of(r, len(P))])
 
 
 @jit_noalloc
