@@ -124,30 +124,32 @@ def directive_follow(directive_multiplier, alignment):
     return 1.0 if directive_multiplier == 1.0 else directive_multiplier ** alignment
 
 
-@jit_noalloc
+@kn.jit_inline
 def attack_rate(base_rate, grievance, fear, tension, follow, alignment, leadership, restraint,
                 restraint_effect, attack_rate_scale, grievance_weight, fear_weight,
-                tension_weight):
+                tension_weight, upper=False):
     """Expected attacks per day of a faction.
 
     A log-linear intensity: grievance provokes, fear deters, regional tension inflames;
     Iran's directive multiplies it as far as the faction follows Iran (``follow``, from
     :func:`directive_follow`); lost leaders weaken it; Baghdad's restraint cuts it, less for
-    factions closer to Iran (``alignment``).
+    factions closer to Iran (``alignment``). ``upper``: an upper bound of it without the
+    exponential (``sim.kernels.exp_upper``), for :func:`faction_rate`'s shortcut.
     """
-    drive = grievance_weight * grievance - fear_weight * fear + tension_weight * tension
-    return (attack_rate_scale * base_rate * np.exp(min(max(drive, -20.0), 8.0))
+    drive = min(max(grievance_weight * grievance - fear_weight * fear
+                    + tension_weight * tension, -20.0), 8.0)
+    return (attack_rate_scale * base_rate * (kn.exp_upper(drive) if upper else np.exp(drive))
             * follow * leadership * restrained(restraint, restraint_effect, alignment))
 
 
-@jit_noalloc
+@kn.jit_inline
 def restrained(restraint, restraint_effect, alignment):
     """The share of a faction's attacks Baghdad's restraint leaves: it cuts less for
     factions closer to Iran (``alignment``)."""
     return 1.0 - restraint * restraint_effect * (1.0 - 0.5 * alignment)
 
 
-@jit_noalloc
+@kn.jit_inline
 def iran_directive(score, escalate_threshold, restrain_threshold):
     """0 restrain, 1 normal, 2 escalate."""
     if score > escalate_threshold:
@@ -406,13 +408,13 @@ def _each_replicate(kernel, s: "State", log: EventLog | None, *args) -> None:
         start = kernel(s.rec, *args, log.rows, log.count, start)
 
 
-@jit_noalloc
+@kn.jit_inline
 def full(ev, count):
     """Whether one more replicate's day might not fit the event table."""
     return ev.shape[0] > 0 and count[0] + ROOM > ev.shape[0]
 
 
-@jit_noalloc
+@kn.jit_inline
 def row_of(r, m):
     """``r % m``: replicate ``r``'s row of a table of ``m`` rows (parameter records, daily
     inputs), without the division in the usual cases: one row shared by all replicates, or
@@ -424,7 +426,7 @@ def row_of(r, m):
     return r % m
 
 
-@jit_noalloc
+@kn.jit_inline
 def raise_rung(s, rung):
     """Today's rung is the highest reached today."""
     if rung > s.td_rung:
@@ -433,7 +435,7 @@ def raise_rung(s, rung):
 
 # --- Iran ----------------------------------------------------------------------------------------
 
-@jit_noalloc
+@kn.jit_inline
 def iran_day(s, p, r, t, inp, decides, ev, count):
     """Iran sets its directive, resupplies its proxies and answers the killing of its own.
 
@@ -549,7 +551,7 @@ def _documented_state_attack_all(S, P, t, site, intercepted, wounded, us_k, co_k
 
 # --- Militias ------------------------------------------------------------------------------------
 
-@jit_noalloc
+@kn.jit_inline
 def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
     """Each faction's day: memories fade, it may suspend (out of fear, or on Iran's order if
     it obeys), storm a U.S. site after a strike on it in Iraq, then decides how many attacks,
@@ -593,19 +595,13 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         # directive_follow(s.directive_multiplier, alignment), worked out once per run
         follow = (p.fac_follow_escalate[f] if s.directive == 2 else
                   p.fac_follow_restrain[f] if s.directive == 0 else 1.0)
-        lam = attack_rate(
-            p.fac_base_attack_rate[f], s.grievance[f], s.fear[f], tension,
-            follow, p.fac_alignment[f], s.leadership[f], s.restraint,
-            p.iraq_restraint_effect, p.mil_attack_rate_scale, p.mil_grievance_weight,
-            p.mil_fear_weight, p.mil_tension_weight)
-        lam += contagion_rate(s.excitement * p.fac_base_share[f], s.fear[f], follow,
-                              p.fac_alignment[f], s.leadership[f], s.restraint,
-                              p.iraq_restraint_effect, p.mil_fear_weight)
-        lam *= exposure * (1.0 if s.present_iraq else p.mil_after_exit_factor)
-        if s.negotiating and s.present_iraq:
-            lam *= p.mil_negotiation_calm
-        cap = int(p.mil_max_attacks_per_day)
-        k = kn.poisson(uniform(s.key, t, ATTACK_COUNT + f), lam, cap)
+        u = uniform(s.key, t, ATTACK_COUNT + f)
+        # Most days a faction does not attack; when the uniform says so even under an upper
+        # bound of the rate, the exact rate (two exponentials) is not needed: the same draw.
+        if u < 1.0 - faction_rate(s, p, f, tension, exposure, follow, True):
+            continue
+        k = kn.poisson(u, faction_rate(s, p, f, tension, exposure, follow, False),
+                       int(p.mil_max_attacks_per_day))
         if k == 0:
             continue
         stock = 0.0
@@ -624,19 +620,41 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
                 militia_attack(s, p, r, t, f, k, open_sites, weights, ev, count)
 
 
-@jit_noalloc
+@kn.jit_inline
+def faction_rate(s, p, f, tension, exposure, follow, upper):
+    """Faction ``f``'s expected attacks today: its own rate (:func:`attack_rate`) and what
+    recent attacks excite (:func:`contagion_rate`), scaled by the U.S. troops exposed, by
+    the U.S. exit from Iraq and by Baghdad's negotiation of that exit. ``upper``: an upper
+    bound without exponentials (every factor but Baghdad's restraint is non-negative, and a
+    negative restraint share makes both the rate and the bound negative: no attack)."""
+    lam = attack_rate(
+        p.fac_base_attack_rate[f], s.grievance[f], s.fear[f], tension,
+        follow, p.fac_alignment[f], s.leadership[f], s.restraint,
+        p.iraq_restraint_effect, p.mil_attack_rate_scale, p.mil_grievance_weight,
+        p.mil_fear_weight, p.mil_tension_weight, upper)
+    lam += contagion_rate(s.excitement * p.fac_base_share[f], s.fear[f], follow,
+                          p.fac_alignment[f], s.leadership[f], s.restraint,
+                          p.iraq_restraint_effect, p.mil_fear_weight, upper)
+    lam *= exposure * (1.0 if s.present_iraq else p.mil_after_exit_factor)
+    if s.negotiating and s.present_iraq:
+        lam *= p.mil_negotiation_calm
+    return lam
+
+
+@kn.jit_inline
 def contagion_rate(excitement, fear, follow, alignment, leadership, restraint,
-                   restraint_effect, fear_weight):
+                   restraint_effect, fear_weight, upper=False):
     """Attacks per day a faction adds from the excitation of recent attacks (its share of
     ``excitement``): emulation and competition for Iran's favour. Fear, a restraining
     directive, lost leaders and Baghdad's restraint damp it; nothing amplifies it, so one
     attack sets off at most ``contagion_branching`` others on average (a stable Hawkes
-    process; Lewis et al. 2012)."""
-    return (excitement * np.exp(-fear_weight * max(fear, 0.0)) * min(follow, 1.0)
+    process; Lewis et al. 2012). ``upper``: an upper bound, as :func:`attack_rate`'s."""
+    damp = -fear_weight * max(fear, 0.0)
+    return (excitement * (kn.exp_upper(damp) if upper else np.exp(damp)) * min(follow, 1.0)
             * leadership * restrained(restraint, restraint_effect, alignment))
 
 
-@jit_noalloc
+@kn.jit_inline
 def exposure_factor(s, p, row):
     """(U.S. troops present / the reference posture) ** ``us.exposure_elasticity``: fewer
     troops, fewer targets and fewer attacks. The reference is ``us.troops_iraq`` +
@@ -654,7 +672,7 @@ def exposure_factor(s, p, row):
     return s.exposure
 
 
-@jit_noalloc
+@kn.jit_inline
 def maybe_storm(s, p, r, t, f, ev, count):
     """A faction struck in Iraq within ``storming_window_days``, aggrieved beyond
     ``storming_grievance``, may storm a U.S. site (its supporters, as at the embassy on
@@ -763,10 +781,8 @@ def record_attack(s, p, r, t, f, weapon, site, country, intercepted, wounded, us
          coalition_killed, 0, 0, US, rung, documented)
 
 
-@jit
-def _militia_all(S, P, t, factions, inp, forced, ev, count, start):
-    n_att = np.zeros(F, np.int64)
-    scratch = scratch_for(P)
+@jit_noalloc
+def _militia_all(S, P, t, factions, inp, forced, n_att, scratch, ev, count, start):
     for r in range(start, S.shape[0]):
         if full(ev, count):
             return r
@@ -785,8 +801,9 @@ def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
     ``factions`` restricts the phase to some factions (a Mesa militia agent passes its own).
     """
     fs = _ALL_FACTIONS if factions is None else np.asarray(factions, dtype=np.int64)
-    _each_replicate(_militia_all, s, log, param_record(p), t, fs,
-                    p.inputs[t], forced)
+    P = param_record(p)
+    _each_replicate(_militia_all, s, log, P, t, fs, p.inputs[t], forced,
+                    np.zeros(F, np.int64), scratch_for(P))
 
 
 def documented_attacks(s: State, p: ParamArrays, t: int, log, events: list[dict]) -> None:
@@ -833,7 +850,7 @@ def observe(s: State, t: int = 0) -> Observation:
         harm_long=rec["harm_long"], days_since_leader_strike=t - rec["last_leader_day"])
 
 
-@jit_noalloc
+@kn.jit_inline
 def us_day_before_rule(s, p, r, t, ev, count):
     """The U.S. day up to the rule: land a strike decided earlier if it is due; return whether
     the rule is asked today (an attack was seen, no strike on its way, still in the region)."""
@@ -844,7 +861,7 @@ def us_day_before_rule(s, p, r, t, ev, count):
             and (s.present_iraq or s.present_syria))
 
 
-@jit_noalloc
+@kn.jit_inline
 def us_day_after_rule(s, p, r, t, strike, size, leaders, ev, count):
     """The U.S. day after the rule: a decided strike lands after the lag (today if none);
     the harm ledger fades."""
@@ -858,7 +875,7 @@ def us_day_after_rule(s, p, r, t, strike, size, leaders, ev, count):
     fade_harm(s, p)
 
 
-@jit_noalloc
+@kn.jit_inline
 def fade_harm(s, p):
     """The U.S. harm ledger fades at the end of its day: the harm since the last strike and
     its attribution by faction (``us.harm_half_life_days``), and the campaign's long memory
@@ -902,11 +919,16 @@ def _first_max(x):
 
 @jit_noalloc
 def _total(x):
-    """The sum of a faction row or table, element by element in order."""
-    flat = x.reshape(-1) if x.ndim > 1 else x
+    """The sum of a faction row or table, element by element in order (row by row: a
+    reshape of a record's table costs more than the sum)."""
     total = 0.0
-    for i in range(flat.shape[0]):
-        total += flat[i]
+    if x.ndim > 1:
+        for i in range(x.shape[0]):
+            for j in range(x.shape[1]):
+                total += x[i, j]
+    else:
+        for i in range(x.shape[0]):
+            total += x[i]
     return total
 
 
@@ -1064,7 +1086,7 @@ def rng_uniform(s: State, t: int, slot: int) -> np.ndarray:
 
 # --- Iraqi government --------------------------------------------------------------------------
 
-@jit_noalloc
+@kn.jit_inline
 def iraq_day(s, p, r, t, override, decides, ev, count):
     """Baghdad restrains, raids, condemns strikes on its soil, negotiates, votes, and may end
     the U.S. presence.
@@ -1172,7 +1194,7 @@ def _put(d, i, value, add):
         d[i] = value
 
 
-@jit_noalloc
+@kn.jit_inline
 def end_of_day(s, t, daily, r, add):
     """The day's escalation level, the run's summary and (if ``daily`` has days) the day's
     row in column ``r`` (added to it with ``add``); then today's counters start afresh."""
@@ -1256,7 +1278,7 @@ SEEN_INT = ("attacks_today", "killed_today", "wounded_today", "attacks_since_str
 SEEN_FLOAT = ("harm", "iraq_sovereignty", "harm_long")
 
 
-@jit_noalloc
+@kn.jit_inline
 def record_seen(s, r, t, seen_i, seen_f, u_rule):
     """Copy what U.S. forces see today (:func:`observe`'s fields, in the order of
     :data:`SEEN_INT` and :data:`SEEN_FLOAT`) and the rule's uniform into column ``r``."""
