@@ -802,8 +802,10 @@ def militia_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
     """
     fs = _ALL_FACTIONS if factions is None else np.asarray(factions, dtype=np.int64)
     P = param_record(p)
-    _each_replicate(_militia_all, s, log, P, t, fs, p.inputs[t], forced,
-                    np.zeros(F, np.int64), scratch_for(P))
+    room = getattr(p, "_militia_room", None)   # the day's counts and weights, rewritten each
+    if room is None:                           # day: made once per run (a Mesa run asks
+        room = p._militia_room = (np.zeros(F, np.int64), scratch_for(P))   # 13,000 times)
+    _each_replicate(_militia_all, s, log, P, t, fs, p.inputs[t], forced, *room)
 
 
 def documented_attacks(s: State, p: ParamArrays, t: int, log, events: list[dict]) -> None:
