@@ -19,7 +19,7 @@ prediction competition", Int. Interactions 48):
 2. The model is calibrated by ABC-SMC on the cut record (``calibration.fit.calibrate``), then
    an ensemble is run with one posterior draw per replicate from the scenario's start to the
    end of the horizon. The ensemble is not conditioned on the documented history before the
-   origin (the model has no data assimilation yet); the baselines are.
+   origin (a scenario's ``[replay] until`` could do it; not used here); the baselines are.
 3. Targets, never overlapping: per calendar month of the horizon (cut at its ends), attacks
    on U.S. forces (Iraq, Syria, Jordan), U.S. strike rounds, U.S. and coalition killed, U.S.
    wounded, the highest rung reached; and each published count whose period lies inside the

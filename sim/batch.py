@@ -54,8 +54,9 @@ def simulate(params: ModelParams, start, end, seed: int, replicates, *,
     # Days with documented events (history replay) run phase by phase; the others in runs of
     # compiled days that stop only where the deterrence rule must be asked.
     special = sorted(set(schedule.by_day) | set(schedule.exits))
-    if schedule.forced:
-        special = list(range(timeline.days))
+    if schedule.forced:   # forced days run phase by phase (up to replay.until)
+        last = timeline.days if schedule.forced_days is None else schedule.forced_days
+        special = sorted(set(special) | set(range(last)))
     t = 0
     for stop in special + [timeline.days]:
         if t < stop:
@@ -108,7 +109,7 @@ def step_day(s: dyn.State, p: ParamArrays, t: int, log, schedule: Schedule) -> N
         dyn.force_exit(s, t, log, country)
     dyn.iran_phase(s, p, t, log, schedule.get(t, "iran"))
     militia_events = schedule.get(t, "militia")
-    dyn.militia_phase(s, p, t, log, forced="militia" in schedule.forced)
+    dyn.militia_phase(s, p, t, log, forced=schedule.is_forced(t, "militia"))
     if militia_events:
         dyn.documented_attacks(s, p, t, log, militia_events)
     dyn.us_phase(s, p, t, log, schedule.get(t, "us"))

@@ -164,6 +164,10 @@ def replay_table() -> str:
              "decided by the model"],
             ["`remove`", "a list of `event_id`s of `calibration/data/events.csv`",
              "documented events that do not happen; each must belong to a forced actor kind"],
+            ["`until`", "a date inside the window",
+             "the record is forced up to and including this day only; after it the forced "
+             "actors decide for themselves (a forecast conditioned on the documented history; "
+             "default: the whole window)"],
             ["`[[replay.add]]`", "tables of event columns",
              "events that happen whatever is forced"]]
     return _rows(["key", "allowed", "meaning"], rows)

@@ -518,6 +518,10 @@ class Replay:
     force: list[str] = field(default_factory=list)   # actor kinds: us, militia, iran, iraq
     remove: list[str] = field(default_factory=list)  # event_ids of the record
     add: list[dict[str, Any]] = field(default_factory=list)  # events in the record's columns
+    #: The last day (YYYY-MM-DD) whose record is forced; afterwards the forced actors decide
+    #: for themselves: a forecast from that day, conditioned on the documented history.
+    #: None: the record is forced over the whole run.
+    until: str | None = None
     #: The documented events that ``force`` and ``remove`` refer to (a DataFrame in the event
     #: schema with ``event_id``), given by the caller (``load_scenario(..., record=...)``);
     #: not part of the scenario's data, so not compared and not written to manifests.

@@ -6,6 +6,11 @@ A scenario's ``[replay]`` names actor kinds whose decisions are taken from the r
 only for forced actor kinds. That is how "what if the strike of 2020-01-03 had not happened"
 is asked: force the U.S. record, remove that strike, let Iran decide for itself.
 
+``until`` ends the forcing on a day: up to it the forced actors act as the record says (their
+state, Iran's risk and the militias' fear and grievance, follows what happened); after it
+they decide for themselves. That is a forecast conditioned on the documented history (data
+assimilation by replay), as a forecaster at that date would make it.
+
 The record's events come with the scenario (``Replay.documented``, set by
 ``load_scenario(path, record=...)``): the model is given the record, it does not load it.
 
@@ -36,16 +41,22 @@ class Schedule:
     """Documented events by day and actor kind, ready for the dynamics."""
 
     def __init__(self, forced: set[str], by_day: dict[int, dict[str, list[dict]]],
-                 exits: dict[int, list[int]]):
+                 exits: dict[int, list[int]], forced_days: int | None = None):
         self.forced = forced
         self.by_day = by_day
         self.exits = exits
+        #: Days 0 .. forced_days - 1 are forced (``replay.until``); None: every day.
+        self.forced_days = forced_days
+
+    def is_forced(self, day: int, kind: str) -> bool:
+        """Whether the record decides for ``kind`` on ``day``."""
+        return kind in self.forced and (self.forced_days is None or day < self.forced_days)
 
     def get(self, day: int, kind: str) -> list[dict] | None:
         """The documented events of ``kind`` today, or None when ``kind`` decides itself
         (and nothing was added for it today)."""
         events = self.by_day.get(day, {}).get(kind)
-        if kind in self.forced:
+        if self.is_forced(day, kind):
             return events or []
         return events
 
@@ -58,6 +69,9 @@ def build_schedule(replay: Replay, timeline: Timeline, sites: list[str]) -> Sche
         raise InputError(None, "replay.force", f"unknown actor kind {sorted(bad)[0]!r}; "
                          f"allowed: {', '.join(FORCEABLE)}")
     rows = []
+    forced_days = None
+    if replay.until is not None:
+        forced_days = max(0, min(timeline.day_of(pd.Timestamp(replay.until)) + 1, timeline.days))
     if forced or replay.remove:
         record = replay.documented
         if record is None:
@@ -68,6 +82,8 @@ def build_schedule(replay: Replay, timeline: Timeline, sites: list[str]) -> Sche
             raise InputError(None, "replay.remove",
                              f"no documented event {sorted(missing)[0]!r}")
         keep = record[record["actor_kind"].isin(forced) & ~record["event_id"].isin(replay.remove)]
+        if replay.until is not None:   # the record after ``until`` is the forecast's to make
+            keep = keep[pd.to_datetime(keep["date"]) <= pd.Timestamp(replay.until)]
         rows += keep.to_dict("records")
     for i, ev in enumerate(replay.add):
         for key in ("date", "actor_kind", "action"):
@@ -84,7 +100,7 @@ def build_schedule(replay: Replay, timeline: Timeline, sites: list[str]) -> Sche
             exits[day].append(COUNTRY_CODES.get(ev.get("country") or "iraq", 0))
             continue
         by_day[day][ev["actor_kind"]].append(_prepare(ev, sites))
-    return Schedule(forced, {d: dict(v) for d, v in by_day.items()}, dict(exits))
+    return Schedule(forced, {d: dict(v) for d, v in by_day.items()}, dict(exits), forced_days)
 
 
 def _num(ev: dict, key: str) -> int:

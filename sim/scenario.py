@@ -561,6 +561,8 @@ def _check_window(clean: dict, origins: dict, file: str) -> None:
         for bound in ("start", "end"):
             check(f"replay.add[{i}].date", ("replay", "add"), event["date"], bound,
                   "an added event outside the window never happens")
+    check("replay.until", ("replay", "until"), (clean.get("replay") or {}).get("until"),
+          "start", "a replay that ends before the start forces nothing")
 
 
 def _params(clean: dict) -> ModelParams:

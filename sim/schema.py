@@ -528,6 +528,10 @@ class Replay(Table):
         default=None, description="event_ids of the record to delete")
     add: Optional[_Added] = Field(
         default=None, description="events to add, in the record's columns")
+    until: Optional[Day] = Field(
+        default=None, description="force the record's actions up to and including this "
+                                  "day only; afterwards the forced actors decide themselves "
+                                  "(a forecast conditioned on the documented history)")
 
     @model_validator(mode="after")
     def _removed_are_documented(self, info: ValidationInfo) -> Any:

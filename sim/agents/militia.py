@@ -32,7 +32,7 @@ class Militia(mesa.Agent):
     def step(self) -> None:
         m = self.model
         dyn.militia_phase(m.state, m.p, m.day, m.log, factions=self._factions,
-                          forced="militia" in m.schedule.forced)
+                          forced=m.schedule.is_forced(m.day, "militia"))
 
     # What the faction is, read from the model's state (the dynamics' single copy).
     @property

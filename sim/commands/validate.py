@@ -38,6 +38,7 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from calibration import documented
     from calibration import posterior as posterior_mod
     from calibration.fit import parse_until
     from calibration.report import write_validation
@@ -48,7 +49,7 @@ def main(args) -> int:
 
     post = posterior_mod.read(args.posterior)
     path = args.scenario or post.meta["scenario"].get("path") or "scenarios/history.toml"
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, record=documented())   # a scenario may replay the record
     if args.replicates < 10:
         raise InputError(None, "--replicates", f"must be at least 10, got {args.replicates}")
     if args.seed is not None and args.seed < 0:

@@ -220,6 +220,38 @@ def test_forcing_every_actor_replays_the_record():
             [record["action"].isin(["attack", "state_attack"])].sum()).all()
 
 
+def test_replay_until_forces_the_record_only_up_to_that_day():
+    """A forecast conditioned on the record (replay.until): up to the day every replicate
+    is the record; after it the actors decide for themselves, so the replicates differ, and
+    the record after the day is not replayed."""
+    until = "2021-06-30"
+    sc = load_scenario(HISTORY, {"replay.force": ["militia", "us", "iran", "iraq"],
+                                 "replay.until": until}, record=the_record())
+    res = run(sc, replicates=6)
+    record = load_record()
+    ev = res.events
+    before = ev[ev["date"] <= until]
+    for r in range(6):
+        mine = before[before["replicate"] == r]["action"].value_counts().sort_index()
+        assert mine.to_dict() == record[record["date"] <= until]["action"].value_counts() \
+            .sort_index().to_dict()
+    after = ev[ev["date"] > until]
+    attacks = after[after["action"] == "attack"].groupby("replicate").size()
+    assert len(attacks) == 6 and attacks.nunique() > 1     # the model's own attacks
+    # The record's rows after the day are not replayed.
+    assert not after["source"].str.contains("replayed").any()
+    assert before["source"].str.contains("replayed").all()
+
+
+def test_replay_until_is_the_same_in_both_engines():
+    sc = load_scenario(HISTORY, {"replay.force": ["militia", "us", "iran", "iraq"],
+                                 "replay.until": "2023-12-31", "end": "2024-03-31"},
+                       record=the_record())
+    batch = run(sc, replicates=2, daily="none").summary
+    mesa_ = run(sc, replicates=2, engine="mesa", daily="none").summary
+    pd.testing.assert_frame_equal(batch, mesa_, check_dtype=False)
+
+
 def test_a_rule_change_keeps_the_record_the_scenario_was_given():
     """A replaying scenario re-read with a new rule still has the record it replays."""
     from calibration import documented

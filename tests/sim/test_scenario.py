@@ -548,6 +548,17 @@ def test_replay_remove_is_checked_against_the_record(tmp_path):
                        "replay.remove[0]", "does not force 'iran'")
 
 
+def test_replay_until_is_a_day_inside_the_window(tmp_path):
+    path = write(tmp_path / "s.toml", '[replay]\nforce = ["us"]\nuntil = 2021-06-30\n')
+    assert load_scenario(path).params.replay.until == "2021-06-30"
+    path = write(tmp_path / "s.toml", '[replay]\nforce = ["us"]\nuntil = "2019-01-01"\n')
+    assert_input_error(raises(load_scenario, path), str(path), "replay.until",
+                       "outside the scenario's window")
+    path = write(tmp_path / "s.toml", '[replay]\nforce = ["us"]\nuntil = "soon"\n')
+    assert_input_error(raises(load_scenario, path), str(path), "replay.until",
+                       "expected a date (YYYY-MM-DD)")
+
+
 def test_no_soleimani_strike_removes_a_documented_us_event():
     from calibration import load_record
     record = load_record()
