@@ -18,8 +18,11 @@ prediction competition", Int. Interactions 48):
    the future and checks nothing changes.
 2. The model is calibrated by ABC-SMC on the cut record (``calibration.fit.calibrate``), then
    an ensemble is run with one posterior draw per replicate from the scenario's start to the
-   end of the horizon. The ensemble is not conditioned on the documented history before the
-   origin (a scenario's ``[replay] until`` could do it; not used here); the baselines are.
+   end of the horizon. By default the ensemble is not conditioned on the documented history
+   before the origin (the baselines are); with ``condition`` (``--condition``) every actor
+   is forced to act as the record up to the origin says (``[replay] until``, the cut
+   record only) and decides for itself after it: the forecast starts from the state the
+   documented history left.
 3. Targets, never overlapping: per calendar month of the horizon (cut at its ends), attacks
    on U.S. forces (Iraq, Syria, Jordan), U.S. strike rounds, U.S. and coalition killed, U.S.
    wounded, the highest rung reached; and each published count whose period lies inside the
@@ -380,13 +383,28 @@ class OriginResult:
     fan: dict
 
 
-def forecast_ensemble(post, scenario, end, replicates: int, seed: int):
+def conditioned(params, origin, record_before: pd.DataFrame):
+    """``params`` whose runs replay the record for every actor up to ``origin`` (only the rows
+    of ``record_before``, the record as it stood then) and decide for themselves after it."""
+    from sim.params import Replay
+    from sim.replay import FORCEABLE
+    out = copy.deepcopy(params)
+    out.replay = Replay(force=list(FORCEABLE), add=copy.deepcopy(params.replay.add),
+                        until=pd.Timestamp(origin).strftime("%Y-%m-%d"),
+                        documented=record_before)
+    return out
+
+
+def forecast_ensemble(post, scenario, end, replicates: int, seed: int, condition_on=None):
     """Daily series (and highest rungs) of ``replicates`` runs from the scenario's start to
-    ``end``, one posterior draw each."""
+    ``end``, one posterior draw each; ``condition_on`` (origin, record up to it): the runs
+    replay that record up to the origin (:func:`conditioned`)."""
     from calibration.posterior import draw_from
     from calibration.simulator import params_for_rule, simulate_events
     overrides = draw_from(post, replicates, seed)
     params = params_for_rule(scenario.params, post.best_rule)
+    if condition_on is not None:
+        params = conditioned(params, *condition_on)
     reps = FORECAST_REPLICATE + np.arange(replicates)
     parts = []
     for lo in range(0, replicates, 500):
@@ -403,8 +421,10 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
                     horizons=DEFAULT_HORIZONS, *, budget: int = DEFAULT_BUDGET,
                     population: int = DEFAULT_POPULATION,
                     replicates: int = DEFAULT_REPLICATES, seed: int | None = None,
-                    workers: int = 1, progress: bool = False) -> OriginResult:
+                    workers: int = 1, progress: bool = False,
+                    condition: bool = False) -> OriginResult:
     """Calibrate on the record up to ``origin``, forecast the horizon, score every forecaster.
+    ``condition``: the forecast runs replay the record (as it stood at the origin) up to it.
 
     ``record`` and ``tallies`` are the whole record: the cut happens here, so a caller cannot
     leak by mistake; the observed values of the windows come from the whole record.
@@ -420,7 +440,8 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
                      workers=workers, record=rec_before, tallies=tal_before,
                      progress=progress)
     t1 = time.perf_counter()
-    series, rung = forecast_ensemble(post, scenario, end, replicates, seed)
+    series, rung = forecast_ensemble(post, scenario, end, replicates, seed,
+                                     (origin, rec_before) if condition else None)
     t2 = time.perf_counter()
 
     start = scenario.start
@@ -523,7 +544,7 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
              horizons=DEFAULT_HORIZONS, *, without: tuple[str, ...] = (),
              budget: int = DEFAULT_BUDGET, population: int = DEFAULT_POPULATION,
              replicates: int = DEFAULT_REPLICATES, seed: int | None = None, workers: int = 1,
-             progress: bool = False, on_origin=None) -> Backtest:
+             progress: bool = False, on_origin=None, condition: bool = False) -> Backtest:
     """The whole backtest: every origin, then the score tables (see the module docstring)."""
     horizons = tuple(sorted(set(int(h) for h in horizons)))
     if not horizons or horizons[0] < 1:
@@ -536,7 +557,7 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
     for day in days:
         res = backtest_origin(scen, record, tallies, day, horizons, budget=budget,
                               population=population, replicates=replicates, seed=seed,
-                              workers=workers, progress=progress)
+                              workers=workers, progress=progress, condition=condition)
         results.append(res)
         if on_origin:
             on_origin(res)
@@ -546,7 +567,7 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
                     round(time.perf_counter() - t0, 1),
                     dict(budget=budget, population=population, replicates=replicates,
                          seed=scenario.seed if seed is None else seed, workers=workers,
-                         origins=[d.strftime("%Y-%m-%d") for d in days]))
+                         origins=[d.strftime("%Y-%m-%d") for d in days], condition=condition))
 
 
 def score_table(forecasts: pd.DataFrame, horizons, seed: int = 0) -> pd.DataFrame:

@@ -136,6 +136,9 @@ def report_text(bt: Backtest, patterns: pd.DataFrame, command: str) -> str:
         f"origin; {bt.settings['replicates']} forecast runs; seed {bt.settings['seed']}",
         f"- dated inputs taken away (`--without`): "
         f"{', '.join(bt.without) if bt.without else 'none'}",
+        "- the model's runs " + ("replay the record up to each origin (`--condition`)"
+                                 if bt.settings.get("condition") else
+                                 "are not conditioned on the record before the origin"),
         f"- time: {bt.seconds:.0f} s",
         "",
         "Every forecaster sees the record only up to the origin (rows dated on or before it, "
@@ -169,13 +172,18 @@ def report_text(bt: Backtest, patterns: pd.DataFrame, command: str) -> str:
         "",
         "## What this backtest does not control",
         "",
-        "- The model's ensemble runs from 2019-10-01 with posterior draws; it is not "
-        "conditioned on the documented history before the origin, while every baseline is. "
-        "This handicaps the model.",
+        ("- The model's ensemble runs from 2019-10-01 with posterior draws and replays the "
+         "record (as it stood at the origin) for every actor up to the origin "
+         "(`--condition`): the forecast starts from the state the documented history left."
+         if bt.settings.get("condition") else
+         "- The model's ensemble runs from 2019-10-01 with posterior draws; it is not "
+         "conditioned on the documented history before the origin, while every baseline is "
+         "(`--condition` conditions it)."),
         "- The record's event rows are a selection of the attacks (the published counts are "
-        "higher): monthly attack targets compare all simulated attacks with the documented "
-        "rows, which favours baselines fitted on those rows; published counts (the "
-        "`published_counts` target) are the fair comparison for attack levels.",
+        "higher): monthly attack targets compare the simulated attacks the observation model "
+        "says the record would list with the documented rows; published counts (the "
+        "`published_counts` target) compare every simulated attack with the published "
+        "figures.",
         "- Published counts worded 'at least' or 'more than' are scored as if exact.",
         "- Parameters not fitted keep the defaults of `sim/params.py`, some of which were read "
         "off the whole record (sources marked `record` there: site weights, strike lags and "

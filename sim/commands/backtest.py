@@ -47,6 +47,10 @@ def add_arguments(p) -> None:
                         "scenarios/history.toml)")
     p.add_argument("--record", default=None, metavar="FILE",
                    help="an events.csv-shaped record to use instead of the packaged one")
+    p.add_argument("--condition", action="store_true",
+                   help="start each forecast from the state the record leaves: every actor "
+                        "acts as the record (as it stood at the origin) says up to the "
+                        "origin, then decides for itself ([replay] until)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="local worker processes for the calibrations (results do not "
@@ -103,18 +107,21 @@ def main(args) -> int:
                f"escalation backtest --origins {args.origins} --horizon {args.horizon} "
                f"--budget {args.budget} --population {args.population} "
                f"--replicates {args.replicates}"
-               + "".join(f" --without {k}" for k in without) + f" --out {out}")
+               + "".join(f" --without {k}" for k in without)
+               + (" --condition" if args.condition else "") + f" --out {out}")
 
     def report(res):
         print(f"  origin {res.origin:%Y-%m-%d}: {res.simulations} simulations, rule "
               f"{res.best_rule}, {sum(res.seconds.values()):.0f} s", flush=True)
 
     print(f"backtest: {len(origins)} origins, horizons {', '.join(map(str, horizons))} days"
-          + (f", without {', '.join(without)}" if without else ""), flush=True)
+          + (f", without {', '.join(without)}" if without else "")
+          + (", conditioned on the record up to each origin" if args.condition else ""),
+          flush=True)
     bt = backtest(scenario, record, tallies, origins, horizons, without=without,
                   budget=args.budget, population=args.population,
                   replicates=args.replicates, seed=args.seed, workers=args.workers,
-                  on_origin=report)
+                  on_origin=report, condition=args.condition)
     patterns = scenario_patterns(without_inputs(scenario, without), record,
                                  replicates=args.replicates, seed=args.seed)
     tmp = _atomic(out)

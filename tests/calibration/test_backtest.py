@@ -99,6 +99,25 @@ def test_no_record_row_after_the_origin_reaches_the_calibration(scenario, record
     assert dirty.forecasts["observed"].sum() > clean.forecasts["observed"].sum()
 
 
+def test_a_conditioned_forecast_replays_the_record_only_up_to_the_origin(scenario, record,
+                                                                        tallies):
+    origin = "2020-06-30"
+    clean = bt.backtest_origin(scenario, record, tallies, origin, (60,), condition=True,
+                               **TINY)
+    rec, tal = _poison(record, tallies, origin)
+    dirty = bt.backtest_origin(scenario, rec, tal, origin, (60,), condition=True, **TINY)
+    cols = ["target", "window_start", "forecaster", "median", "lo90", "hi90"]
+    a = clean.forecasts[clean.forecasts["tally"] == ""][cols].reset_index(drop=True)
+    b = dirty.forecasts[dirty.forecasts["tally"] == ""][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    # The runs force every actor up to the origin, from the cut record (test_model checks
+    # that such runs are the record up to that day and the model's own after it).
+    before = bt.conditioned(scenario.params, origin, bt.cut_record(record, tallies, origin)[0])
+    assert before.replay.until == origin and set(before.replay.force) == {
+        "us", "militia", "iran", "iraq"}
+    assert scenario.params.replay.until is None          # the scenario itself is untouched
+
+
 def test_cut_record_keeps_only_what_was_documented_by_the_origin(record, tallies):
     rec, tal = bt.cut_record(record, tallies, "2021-06-30")
     assert rec["date"].max() <= pd.Timestamp("2021-06-30")
