@@ -383,24 +383,12 @@ class OriginResult:
     fan: dict
 
 
-def conditioned(params, origin, record_before: pd.DataFrame):
-    """``params`` whose runs replay the record for every actor up to ``origin`` (only the rows
-    of ``record_before``, the record as it stood then) and decide for themselves after it."""
-    from sim.params import Replay
-    from sim.replay import FORCEABLE
-    out = copy.deepcopy(params)
-    out.replay = Replay(force=list(FORCEABLE), add=copy.deepcopy(params.replay.add),
-                        until=pd.Timestamp(origin).strftime("%Y-%m-%d"),
-                        documented=record_before)
-    return out
-
-
 def forecast_ensemble(post, scenario, end, replicates: int, seed: int, condition_on=None):
     """Daily series (and highest rungs) of ``replicates`` runs from the scenario's start to
     ``end``, one posterior draw each; ``condition_on`` (origin, record up to it): the runs
-    replay that record up to the origin (:func:`conditioned`)."""
+    replay that record up to the origin (``calibration.simulator.conditioned``)."""
     from calibration.posterior import draw_from
-    from calibration.simulator import params_for_rule, simulate_events
+    from calibration.simulator import conditioned, params_for_rule, simulate_events
     overrides = draw_from(post, replicates, seed)
     params = params_for_rule(scenario.params, post.best_rule)
     if condition_on is not None:

@@ -376,6 +376,15 @@ def validation_report(v, posterior_dir: str, command: str = "") -> str:
                   "![forecast](forecast.png)", "",
                   "### Items", "",
                   _table(v.scores.items), ""]
+    if v.responses is not None and len(v.responses):
+        r = v.responses
+        lines += ["## Turning points (checks, not fitted)", "",
+                  "Documented attacks in the window after each of the record's major acts: "
+                  "the record beside runs that replay the record for every actor up to the act "
+                  "and decide for themselves after it (`calibration/responses.py`). Inside "
+                  f"the 90% band: {int(r['inside'].sum())} of {len(r)}.", "",
+                  _table(r.drop(columns=["description"])), "",
+                  *[f"- `{x.turning_point}`: {x.description}" for x in r.itertuples()], ""]
     lines += ["## All targets", "", _table(t.drop(columns=["description"])), ""]
     return "\n".join(lines) + "\n"
 
@@ -391,6 +400,9 @@ def write_validation(v, folder: Path, posterior_dir: str, command: str = "") -> 
         written.append(name)
     v.coverage.to_csv(folder / "coverage.csv", index=False)
     written.append("coverage.csv")
+    if v.responses is not None:
+        v.responses.to_csv(folder / "responses.csv", index=False, float_format="%.6g")
+        written.append("responses.csv")
     if v.scores is not None and not v.scores.items.empty:
         v.scores.items.to_csv(folder / "scores.csv", index=False)
         v.scores.means.to_csv(folder / "scores_mean.csv", index=False)

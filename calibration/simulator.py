@@ -40,6 +40,19 @@ def params_for_rule(base: ModelParams, rule: str) -> ModelParams:
     return p
 
 
+def conditioned(params: ModelParams, origin, record_before: pd.DataFrame) -> ModelParams:
+    """``params`` whose runs replay the record for every actor up to ``origin`` (only the rows
+    of ``record_before``, the record as it stood then) and decide for themselves after it:
+    a run conditioned on the documented history (``[replay] until``)."""
+    from sim.params import Replay
+    from sim.replay import FORCEABLE
+    out = copy.deepcopy(params)
+    out.replay = Replay(force=list(FORCEABLE), add=copy.deepcopy(params.replay.add),
+                        until=pd.Timestamp(origin).strftime("%Y-%m-%d"),
+                        documented=record_before)
+    return out
+
+
 @dataclass
 class EngineSimulator:
     """Target values of batch-engine runs with fitted parameters.

@@ -252,6 +252,7 @@ class Validation:
     until: pd.Timestamp | None
     targets: list[tg.Target]
     patterns: pd.DataFrame | None = None
+    responses: pd.DataFrame | None = None
 
 
 def validate(posterior_dir, scenario, until=None, replicates: int = DEFAULT_REPLICATES,
@@ -291,5 +292,19 @@ def validate(posterior_dir, scenario, until=None, replicates: int = DEFAULT_REPL
                                seed=int(post.meta["seed"] if seed is None else seed))
     from calibration.patterns import pattern_table
     patterns = pattern_table(record, series.events, start, end, series.replicates)
+    responses = turning_points(post, posterior_dir, scenario, record, replicates, seed, until)
     return Validation(table, series, tg.daily_series(record, start, end), scores, until,
-                      targets, patterns)
+                      targets, patterns, responses)
+
+
+def turning_points(post: Posterior, posterior_dir, scenario, record: pd.DataFrame,
+                   replicates: int, seed: int | None, until=None) -> pd.DataFrame:
+    """``calibration.responses.response_table`` with the posterior predictive's draws: how
+    runs that replay the record up to each turning point go on from it."""
+    from calibration.responses import TURNING_POINTS, response_table
+    seed = int(post.meta["seed"] if seed is None else seed)
+    points = tuple(tp for tp in TURNING_POINTS if pd.Timestamp(tp.end) <= scenario.end)
+    return response_table(params_for_rule(scenario.params, post.best_rule), record, seed,
+                          PREDICTIVE_REPLICATE + np.arange(replicates),
+                          draw_overrides(posterior_dir, replicates, seed), until, points,
+                          scenario.start)

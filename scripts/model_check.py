@@ -3,7 +3,7 @@
     .venv/bin/python scripts/model_check.py [scenario] [--replicates 200] [--set path=value ...]
 
 Prints the pattern table (record vs the ensemble's median and 90% band), every target's
-coverage, and the four headline criteria: the share of runs reaching rung 6+ in
+coverage, the turning points (``calibration.responses``), and the four headline criteria: the share of runs reaching rung 6+ in
 2019-10..2020-06, the median lull attacks, the median dispersion, the share of targets and
 patterns whose record value lies inside the band.
 """
@@ -44,6 +44,11 @@ def main(argv=None) -> int:
     rows = pd.DataFrame(dict(target=[t.name for t in targets], fit=[t.fit for t in targets],
                              record=obs, median=med, lo90=lo, hi90=hi, inside=inside))
     print(rows.to_string(index=False))
+    from calibration.responses import response_table
+    resp = response_table(sc.params, record, sc.seed, reps, start=sc.start)
+    print("\nturning points (runs replaying the record up to each):")
+    print(resp[["turning_point", "window", "record", "median", "lo90", "hi90",
+                "inside"]].to_string(index=False))
     p = pats.set_index("pattern")
     n_in = int(inside.sum()) + int(pats["inside"].sum())
     n_all = len(targets) + len(pats)

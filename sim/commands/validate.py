@@ -3,7 +3,8 @@
 Runs the scenario with one posterior draw per replicate and writes, into ``--out`` (default
 ``results/validation``): ``validation.md`` (coverage of every target, the targets outside the
 90% band, and with ``--until`` the out-of-sample CRPS of the model, a Poisson and a Hawkes
-baseline), ``coverage.csv``, ``scores.csv``/``scores_mean.csv``, the figures ``ppc.png``,
+baseline), ``coverage.csv``, ``patterns.csv``, ``responses.csv`` (the turning points,
+``calibration.responses``), ``scores.csv``/``scores_mean.csv``, the figures ``ppc.png``,
 ``coverage.png``, ``forecast.png`` and ``manifest.json``.
 """
 
@@ -93,6 +94,12 @@ def main(args) -> int:
           "ensemble's 90% band")
     print(p[["pattern", "record", "median", "lo90", "hi90", "inside"]].to_string(
         index=False, float_format=lambda x: f"{x:.3g}"))
+    r = v.responses
+    if r is not None and len(r):
+        print(f"turning points (runs replaying the record up to each): {int(r['inside'].sum())} "
+              f"of {len(r)} inside the 90% band")
+        print(r[["turning_point", "window", "record", "median", "lo90", "hi90", "inside",
+                 "sample"]].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     if v.scores is not None and not v.scores.means.empty:
         print(f"out-of-sample after {v.until:%Y-%m-%d}, mean CRPS (lower is better):")
         print(v.scores.means.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

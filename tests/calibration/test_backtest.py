@@ -112,7 +112,8 @@ def test_a_conditioned_forecast_replays_the_record_only_up_to_the_origin(scenari
     pd.testing.assert_frame_equal(a, b)
     # The runs force every actor up to the origin, from the cut record (test_model checks
     # that such runs are the record up to that day and the model's own after it).
-    before = bt.conditioned(scenario.params, origin, bt.cut_record(record, tallies, origin)[0])
+    from calibration.simulator import conditioned
+    before = conditioned(scenario.params, origin, bt.cut_record(record, tallies, origin)[0])
     assert before.replay.until == origin and set(before.replay.force) == {
         "us", "militia", "iran", "iraq"}
     assert scenario.params.replay.until is None          # the scenario itself is untouched

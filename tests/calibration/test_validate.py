@@ -100,6 +100,12 @@ def test_validate_command_scores_out_of_sample(posterior_dir, tmp_path, capsys):
     patterns = pd.read_csv(out / "patterns.csv").set_index("pattern")
     assert patterns.loc["spiral_rung6_2019_2020", "record"] == 1     # 2020-01-03, 01-08
     assert np.isnan(patterns.loc["attacks_2022", "record"])          # outside this window
+    # Turning points inside the window, with the record's documented attacks after each.
+    resp = pd.read_csv(out / "responses.csv").set_index("turning_point")
+    assert list(resp.index) == ["iran_missiles_2020", "taji_strikes_2020", "syria_strikes_2021"]
+    assert resp.loc["taji_strikes_2020", "sample"] == "in"
+    assert resp.loc["syria_strikes_2021", "sample"] == "out"
+    assert "turning points" in printed
 
 
 @pytest.mark.parametrize("argv", [

@@ -1,0 +1,98 @@
+"""Turning points: how the record went on after its major acts, and how the model goes on
+from the state the record left at each.
+
+A free run does not put its lethal attacks and strike rounds on the record's days, so no
+target can ask how the actors answer one particular act. A conditioned run can: it replays
+the record for every actor up to the act (``[replay] until``, the record as it stood that
+day) and lets the model decide after it. Its attacks over the following window are the
+model's answer to "given everything up to this day, what next?".
+
+What lives here: the turning points (:data:`TURNING_POINTS`: the day of a documented U.S.
+strike round, leader strike or Iranian state attack, with the :data:`WINDOW_DAYS` days after
+it; and the 2024 lull, in the window issue 10 uses), and :func:`response_table` (the record's
+documented attacks in each window beside the conditioned ensemble's median and 90% band).
+What does not live here: the replay (``sim.replay``), the observation model
+(``calibration.observation``: a simulated attack counts where the record would list it).
+
+These are checks, not calibration targets: nothing is fitted to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from calibration import targets as tg
+from calibration.simulator import conditioned, simulate_events
+
+#: Days after a turning point over which attacks are counted: a convention, the same for
+#: every point (long enough for a retaliation wave, short enough to end before the next act).
+WINDOW_DAYS = 60
+
+
+@dataclass(frozen=True)
+class TurningPoint:
+    name: str
+    origin: str        # the last day replayed from the record
+    start: str         # the window whose documented attacks are counted
+    end: str
+    description: str
+
+
+def _after(name: str, day: str, description: str) -> TurningPoint:
+    d = pd.Timestamp(day)
+    return TurningPoint(name, day, (d + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+                        (d + pd.Timedelta(days=WINDOW_DAYS)).strftime("%Y-%m-%d"), description)
+
+
+#: The record's major acts (calibration/data/events.csv), in order.
+TURNING_POINTS: tuple[TurningPoint, ...] = (
+    _after("iran_missiles_2020", "2020-01-08",
+           "Iran's missiles on Ain al-Asad and Erbil, five days after the strike on Soleimani"),
+    _after("taji_strikes_2020", "2020-03-13",
+           "U.S. strikes on Kataib Hezbollah after the Camp Taji deaths"),
+    _after("syria_strikes_2021", "2021-02-25",
+           "U.S. strikes in Syria after the Erbil rocket attack"),
+    _after("june_strikes_2021", "2021-06-27",
+           "U.S. strikes in Iraq and Syria against the drone campaign"),
+    _after("december_strikes_2023", "2023-12-26",
+           "U.S. strikes on Kataib Hezbollah after the Erbil drone attack"),
+    TurningPoint("lull_2024", "2024-01-31", "2024-02-05", "2024-07-15",
+                 "Tower 22, Qaani in Baghdad, Kataib Hezbollah's suspension: the lull as "
+                 "issue 10 measures it"),
+)
+
+
+def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarray,
+                   overrides: dict[str, np.ndarray] | None = None, until=None,
+                   points: tuple[TurningPoint, ...] = TURNING_POINTS,
+                   start="2019-10-01") -> pd.DataFrame:
+    """Documented attacks in each turning point's window: the record's count beside the
+    median and 90% band of runs that replay the record up to the point.
+
+    ``params``: the scenario's parameters (its rule); ``overrides``: one value per replicate
+    (posterior draws); ``until``: a calibration's last day, to mark windows after it as out
+    of sample; ``start``: the scenario's first day.
+    """
+    start = pd.Timestamp(start)
+    reps = np.asarray(replicates, dtype=np.int64)
+    dates = pd.to_datetime(record["date"])
+    rec_series = tg.daily_series(record, start, max(tp.end for tp in points))
+    rows = []
+    for tp in points:
+        before = record[dates <= pd.Timestamp(tp.origin)].reset_index(drop=True)
+        events = simulate_events(conditioned(params, tp.origin, before), start,
+                                 pd.Timestamp(tp.end), seed, reps, overrides)
+        s = tg.daily_series(events, start, tp.end, reps).documented
+        x = s.window("attacks", s.day(tp.start), s.day(tp.end))
+        y = float(rec_series.window("attacks", rec_series.day(tp.start),
+                                    rec_series.day(tp.end))[0])
+        lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
+        rows.append(dict(turning_point=tp.name, origin=tp.origin, window=f"{tp.start}..{tp.end}",
+                         record=y, median=med, lo90=lo, hi90=hi, inside=bool(lo <= y <= hi),
+                         sample="out" if until is not None and
+                         pd.Timestamp(tp.start) > pd.Timestamp(until) else "in",
+                         description=tp.description))
+    return pd.DataFrame(rows)

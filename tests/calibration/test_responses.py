@@ -1,0 +1,55 @@
+"""Turning points (calibration.responses): each is a documented act of the record, the record's
+counts are its rows, and runs that replay the record up to a point see nothing after it."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration import load_record
+from calibration import targets as tg
+from calibration.responses import TURNING_POINTS, WINDOW_DAYS, response_table
+from sim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def record():
+    return load_record()
+
+
+def test_each_turning_point_is_a_documented_act(record):
+    acts = record[record["action"].isin(["strike", "leader_strike", "state_attack"])]
+    days = set(pd.to_datetime(acts["date"]).dt.strftime("%Y-%m-%d"))
+    for tp in TURNING_POINTS:
+        if tp.name == "lull_2024":       # issue 10's window after Tower 22 and the suspension
+            assert (tp.start, tp.end) == ("2024-02-05", "2024-07-15")
+            continue
+        assert tp.origin in days, tp.name
+        span = (pd.Timestamp(tp.end) - pd.Timestamp(tp.origin)).days
+        assert span == WINDOW_DAYS and pd.Timestamp(tp.start) > pd.Timestamp(tp.origin)
+
+
+def test_the_record_column_counts_the_documented_attacks_in_each_window(record):
+    sc = load_scenario("scenarios/history.toml")
+    table = response_table(sc.params, record, sc.seed, np.arange(4), points=TURNING_POINTS[:2])
+    dates = pd.to_datetime(record["date"])
+    for row, tp in zip(table.itertuples(), TURNING_POINTS[:2]):
+        window = record[(dates >= tp.start) & (dates <= tp.end)]
+        # the same definition of an attack as the targets (militias' and Iran's)
+        series = tg.daily_series(window, "2019-10-01", tp.end)
+        assert row.record == series.window("attacks", series.day(tp.start),
+                                           series.day(tp.end))[0]
+        assert row.record > 0
+
+
+def test_runs_from_a_turning_point_do_not_see_the_record_after_it(record):
+    sc = load_scenario("scenarios/history.toml")
+    tp = TURNING_POINTS[1]
+    clean = response_table(sc.params, record, sc.seed, np.arange(30), points=(tp,))
+    later = record[(pd.to_datetime(record["date"]) > pd.Timestamp(tp.origin))
+                   & (record["action"] == "attack")].head(1)
+    poisoned = pd.concat([record, later.assign(date=pd.Timestamp(tp.origin) + pd.Timedelta(
+        days=3), us_killed=40, event_id="poison")], ignore_index=True)
+    dirty = response_table(sc.params, poisoned, sc.seed, np.arange(30), points=(tp,))
+    cols = ["median", "lo90", "hi90"]
+    pd.testing.assert_frame_equal(clean[cols], dirty[cols])
+    assert dirty["record"].iloc[0] == clean["record"].iloc[0] + 1   # the record did change
