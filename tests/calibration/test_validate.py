@@ -124,3 +124,15 @@ def test_validate_bad_input_exits_2_with_one_line(posterior_dir, argv, tmp_path,
 def test_validate_without_a_posterior_exits_2(tmp_path, capsys):
     code = cli(["validate", "--posterior", str(tmp_path / "missing")])
     assert code == 2 and "no such calibration folder" in capsys.readouterr().err
+
+
+def test_turning_point_probe_runs_on_a_posterior(posterior_dir, capsys):
+    """scripts/turning_point_probe.py, whose output the README quotes, on a tiny posterior."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("probe", "scripts/turning_point_probe.py")
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    assert probe.main([str(posterior_dir), "--draws", "12", "--keep", "0.5"]) == 0
+    printed = capsys.readouterr().out
+    assert "taji_strikes_2020: record 5" in printed
+    assert "lull from the state of 2024-01-31 (record 5)" in printed
