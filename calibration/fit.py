@@ -52,15 +52,20 @@ def parse_until(until, scenario) -> pd.Timestamp | None:
 
 
 def fit_targets(scenario, until: pd.Timestamp | None, tallies=None,
-                model_choice: bool = False, rules: Sequence[str] = ()) -> list[tg.Target]:
+                model_choice: bool = False, rules: Sequence[str] = (),
+                turning_points: bool = False) -> list[tg.Target]:
     """The fitted targets over the scenario's window, restricted to days up to ``until``;
     with ``model_choice`` also :data:`calibration.targets.MODEL_CHOICE_TARGETS`, and the
     targets that inform the fitted ``rules``' own parameters
-    (:data:`calibration.priors.RULE_TARGETS`)."""
+    (:data:`calibration.priors.RULE_TARGETS`); with ``turning_points`` the turning points
+    (:func:`calibration.targets.turning_point_targets`) whose windows end by ``until``."""
     from calibration.priors import RULE_TARGETS
     start = scenario.start.strftime("%Y-%m-%d")
     end = scenario.end.strftime("%Y-%m-%d")
-    every = tg.restrict(tg.default_targets(tallies, start, end), until)
+    every = tg.default_targets(tallies, start, end)
+    if turning_points:
+        every += [t for t in tg.turning_point_targets() if pd.Timestamp(t.end) <= scenario.end]
+    every = tg.restrict(every, until)
     extra = set(tg.MODEL_CHOICE_TARGETS if model_choice else ())
     for rule in rules:
         extra |= set(RULE_TARGETS.get(rule, ()))
@@ -72,8 +77,8 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
               seed: int | None = None, workers: int = 1, scheduler: str | None = None,
               progress: bool = False, record: pd.DataFrame | None = None,
               tallies: pd.DataFrame | None = None, observed: np.ndarray | None = None,
-              chunk: int = DEFAULT_CHUNK, alpha: float = 0.5, min_acceptance: float = 0.01
-              ) -> Posterior:
+              chunk: int = DEFAULT_CHUNK, alpha: float = 0.5, min_acceptance: float = 0.01,
+              turning_points: bool = False) -> Posterior:
     """ABC-SMC of the model's parameters against the record (or a synthetic ``observed``).
 
     Args:
@@ -83,6 +88,8 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
         until: fit only the record up to this date (simulating up to it).
         seed: seeds the proposals and keys the runs (default: the scenario's seed).
         observed: target values to fit instead of the record's (parameter recovery).
+        turning_points: also fit the turning points (runs that replay the record up to each
+            of its major acts; ``calibration.responses``).
     """
     until = parse_until(until, scenario)
     rules = [scenario.params.us.rule] if rules is None else (
@@ -92,13 +99,18 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
     models = [model_for(r) for r in rules]
     seed = scenario.seed if seed is None else int(seed)
     end = until if until is not None else scenario.end
-    targets = fit_targets(scenario, until, tallies, model_choice=len(rules) > 1, rules=rules)
+    targets = fit_targets(scenario, until, tallies, model_choice=len(rules) > 1, rules=rules,
+                          turning_points=turning_points)
     if observed is None:
         observed = tg.observed(targets, record, scenario.start, scenario.end)
     observed = np.asarray(observed, dtype=float)
     if observed.shape != (len(targets),):
         raise ValueError(f"observed has shape {observed.shape}, expected ({len(targets)},)")
-    sim = EngineSimulator(scenario.params, scenario.start, end, seed, models, targets)
+    if turning_points and record is None:
+        from calibration.record import load_record
+        record = load_record()
+    sim = EngineSimulator(scenario.params, scenario.start, end, seed, models, targets,
+                          record if turning_points else None)
     floor = np.array([tg.SCALE_FLOOR[t.transform] for t in targets])
     t0 = time.perf_counter()
     with make_mapper(workers, scheduler) as mapper:

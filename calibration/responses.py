@@ -14,7 +14,8 @@ documented attacks in each window beside the conditioned ensemble's median and 9
 What does not live here: the replay (``sim.replay``), the observation model
 (``calibration.observation``: a simulated attack counts where the record would list it).
 
-These are checks, not calibration targets: nothing is fitted to them.
+By default these are checks. ``escalation calibrate --turning-points`` also fits them, as
+``calibration.targets.turning_point_targets`` (an experiment; the README reports it).
 """
 
 from __future__ import annotations

@@ -71,10 +71,25 @@ class EngineSimulator:
     seed: int
     models: list[Model]
     targets: list[tg.Target]
+    #: The record, for the targets that replay it up to a turning point (``Target.given``).
+    record: pd.DataFrame | None = None
 
     def __post_init__(self):
         self._params = [params_for_rule(self.base, m.name) for m in self.models]
         self._ratios = tie_ratios()
+        self._given = sorted({t.given for t in self.targets if t.given})
+        if self._given and self.record is None:
+            raise ValueError("targets with a turning point need the record")
+        dates = (pd.to_datetime(self.record["date"]) if self._given else None)
+        #: Per origin and rule: parameters that replay the record as it stood that day.
+        self._conditioned = {
+            origin: [conditioned(p, origin, self.record[dates <= pd.Timestamp(origin)]
+                                 .reset_index(drop=True)) for p in self._params]
+            for origin in self._given}
+        #: Each conditioned run stops at the end of its targets' windows.
+        self._given_end = {origin: min(self.end, max(pd.Timestamp(t.end) for t in self.targets
+                                                     if t.given == origin))
+                           for origin in self._given}
 
     def overrides(self, model: int, theta: np.ndarray) -> dict[str, np.ndarray]:
         names = [p.name for p in self.models[model].parameters]
@@ -93,7 +108,13 @@ class EngineSimulator:
         if len(replicates) == 0:
             return np.zeros((0, len(self.targets)))
         events = self.events(model, theta, replicates)
-        return tg.simulated(self.targets, events, self.start, self.end, replicates)
+        overrides = self.overrides(model, theta) if self._given else None
+        given = {origin: simulate_events(self._conditioned[origin][model], self.start,
+                                         self._given_end[origin], self.seed, replicates,
+                                         overrides)
+                 for origin in self._given}
+        return tg.simulated(self.targets, events, self.start, self.end, replicates,
+                            given=given)
 
 
 def simulate_events(params: ModelParams, start, end, seed: int, replicates: np.ndarray,

@@ -171,6 +171,9 @@ class Series:
         self._cum: dict[str, np.ndarray] = {}
         self._cols: dict[str, np.ndarray] | None = None
         self._documented: Series | None = None
+        #: Series of runs that replay the record up to a turning point, by its origin date
+        #: (``Target.given``); empty for the record and for free runs alone.
+        self.conditioned: dict[str, Series] = {}
 
     @property
     def documented(self) -> "Series":
@@ -363,6 +366,9 @@ class Target:
             list, ``calibration.observation``) or ``all`` (tallies: every simulated event).
         bound: how the published count bounds the true one (``tallies.csv``): ``exact``,
             ``at_least``, ``at_most``, ``about``; the distance respects it (:func:`transform`).
+        given: a turning point's origin (``calibration.responses``): the simulated value
+            comes from runs that replay the record up to that day (``Series.conditioned``),
+            the record's from the record itself.
     """
 
     name: str
@@ -380,10 +386,13 @@ class Target:
     seen: str = "documented"
     bound: str = "exact"
     observed_low: float | None = None
+    given: str = ""
 
     def compute(self, s: "Series") -> np.ndarray:
         """The target's value per replicate of a series (its documented events for a record
         target, all of them for a tally)."""
+        if self.given:
+            s = s.conditioned.get(self.given, s)
         if self.seen == "documented":
             s = s.documented
         d0, d1 = s.day(self.start), s.day(self.end)
@@ -598,17 +607,36 @@ def observed(targets: list[Target], record: pd.DataFrame | None = None,
 
 
 def simulated(targets: list[Target], events: pd.DataFrame, start, end,
-              replicates: np.ndarray, chunk: int = 500) -> np.ndarray:
+              replicates: np.ndarray, chunk: int = 500,
+              given: dict[str, pd.DataFrame] | None = None) -> np.ndarray:
     """Target values (replicates x targets) of simulated events, in chunks of replicates
-    (the daily series are days x replicates)."""
+    (the daily series are days x replicates). ``given``: the events of runs that replay
+    the record up to each turning point's origin, for the targets with ``given``."""
     replicates = np.asarray(replicates)
     parts = []
     rep = events["replicate"].to_numpy()
     for lo in range(0, len(replicates), chunk):
         reps = replicates[lo:lo + chunk]
-        sub = events[np.isin(rep, reps)]
-        parts.append(evaluate(targets, daily_series(sub, start, end, reps)))
+        series = daily_series(events[np.isin(rep, reps)], start, end, reps)
+        for origin, ev in (given or {}).items():
+            series.conditioned[origin] = daily_series(
+                ev[np.isin(ev["replicate"].to_numpy(), reps)], start, end, reps)
+        parts.append(evaluate(targets, series))
     return np.vstack(parts) if parts else np.zeros((0, len(targets)))
+
+
+def turning_point_targets() -> list[Target]:
+    """The turning points (``calibration.responses``) as targets: the documented attacks
+    in each window, from runs that replay the record up to its origin. Fitted only with
+    ``escalation calibrate --turning-points`` (an experiment: slower, and it asks how the
+    actors answer each act, which the free runs cannot)."""
+    from calibration.responses import TURNING_POINTS
+    return [Target(f"turning:{tp.name}", "count", tp.start, tp.end, "attacks", fit=True,
+                   informs="iran.risk_*, iran.restrain_multiplier, militias.fear_weight",
+                   description=f"documented attacks {tp.start}..{tp.end}, runs replaying the "
+                               f"record up to {tp.origin} ({tp.description})",
+                   clip=False, given=tp.origin)
+            for tp in TURNING_POINTS]
 
 
 #: Relative tolerance of a tally whose source says "about N" ("about 66", "nearly three

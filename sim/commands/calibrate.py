@@ -55,6 +55,10 @@ def add_arguments(p) -> None:
                         "import`) instead of calibration/data/events.csv")
     p.add_argument("--out", default=None, metavar="DIR",
                    help=f"result folder (default {DEFAULT_OUT})")
+    p.add_argument("--turning-points", action="store_true",
+                   help="also fit the turning points (calibration/responses.py): runs that "
+                        "replay the record up to each of its major acts, then decide; an "
+                        "experiment, about twice as slow")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="local worker processes (results do not depend on it)")
@@ -170,14 +174,19 @@ def main(args) -> int:
         + (f" --compare-rules {args.compare_rules} --repeats {args.repeats}"
            if args.compare_rules else "")
         + (f" --confusion {args.confusion}" if args.confusion else "")
+        + (" --turning-points" if args.turning_points else "")
         + (f" --seed {args.seed}" if args.seed is not None else "")
         + (f" --record {args.record}" if args.record else "") + f" --out {out}")
     common = dict(until=args.until, population=args.population, budget=args.budget,
                   workers=args.workers, scheduler=args.scheduler, progress=True,
                   record=record)
     if args.compare_rules is not None:
+        if args.turning_points:
+            raise InputError(None, "--turning-points", "not with --compare-rules (fit one "
+                                                        "rule with the turning points)")
         return _compare(args, scenario, rules, out, command, common)
-    post = calibrate(scenario, rules, seed=args.seed, **common)
+    post = calibrate(scenario, rules, seed=args.seed, turning_points=args.turning_points,
+                     **common)
     tmp = _atomic(out)
     try:
         post.write(tmp)

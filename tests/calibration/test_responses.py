@@ -53,3 +53,53 @@ def test_runs_from_a_turning_point_do_not_see_the_record_after_it(record):
     cols = ["median", "lo90", "hi90"]
     pd.testing.assert_frame_equal(clean[cols], dirty[cols])
     assert dirty["record"].iloc[0] == clean["record"].iloc[0] + 1   # the record did change
+
+
+# --- As calibration targets (escalation calibrate --turning-points) ---------------------------
+
+def test_turning_point_targets_read_the_conditioned_runs_and_the_record_itself(record):
+    t = next(t for t in tg.turning_point_targets() if t.name == "turning:taji_strikes_2020")
+    assert t.given == "2020-03-13" and t.fit and not t.clip
+    rec = tg.daily_series(record, "2019-10-01", "2020-06-30")
+    assert t.compute(rec)[0] == 5                      # the record: its own rows
+    free = tg.daily_series(record.iloc[:0].assign(replicate=[]), "2019-10-01", "2020-06-30",
+                           np.arange(2))
+    free.conditioned["2020-03-13"] = tg.daily_series(
+        pd.concat([record.assign(replicate=0), record.assign(replicate=1)]),
+        "2019-10-01", "2020-06-30", np.arange(2))
+    assert t.compute(free).tolist() == [5, 5]          # a run: its conditioned series
+
+
+def test_fit_targets_with_turning_points_keep_those_that_end_by_until():
+    from calibration.fit import fit_targets
+    sc = load_scenario("scenarios/history.toml")
+    names = {t.name for t in fit_targets(sc, pd.Timestamp("2024-01-31"), turning_points=True)}
+    turning = sorted(n for n in names if n.startswith("turning:"))
+    assert turning == ["turning:iran_missiles_2020", "turning:june_strikes_2021",
+                       "turning:syria_strikes_2021", "turning:taji_strikes_2020"]
+    assert not any(n.startswith("turning:") for n in
+                   (t.name for t in fit_targets(sc, pd.Timestamp("2024-01-31"))))
+
+
+def test_a_simulator_with_turning_points_needs_the_record():
+    from calibration.priors import model_for
+    from calibration.simulator import EngineSimulator
+    sc = load_scenario("scenarios/history.toml")
+    with pytest.raises(ValueError, match="need the record"):
+        EngineSimulator(sc.params, sc.start, sc.end, 1, [model_for("ladder")],
+                        tg.turning_point_targets())
+
+
+def test_calibrate_with_turning_points_fits_them(tmp_path, capsys):
+    from sim.cli import main as cli
+    out = tmp_path / "cal"
+    assert cli(["calibrate", "--until", "2021-12-31", "--turning-points", "--budget", "240",
+                "--population", "60", "--seed", "3", "--out", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    assert "turning:taji_strikes_2020" in report and "turning:june_strikes_2021" in report
+    capsys.readouterr()
+    assert cli(["calibrate", "--compare-rules", "--turning-points", "--out",
+                str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--turning-points" in err[0]
+    assert not (tmp_path / "x").exists()
