@@ -167,6 +167,7 @@ def _state_dtype() -> np.dtype:
         ("key", np.uint64),
         # Iran
         ("anger", f8), ("risk", f8), ("directive", i8), ("directive_multiplier", f8),
+        ("tension", f8),     # today's regional tension (Iran's day; the risk of deaths)
         ("retaliation_day", i8), ("order_day", i8),
         # militias, per faction
         ("grievance", f8, (F,)), ("fear", f8, (F,)), ("leadership", f8, (F,)),
@@ -441,7 +442,8 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
 
     The directive weighs what pushing the proxies gains (regional tension, anger at U.S.
     strikes) against what it risks (``risk``: a direct U.S. answer against Iran, raised by
-    U.S. deaths the proxies cause, by large U.S. strike rounds and by Iran's own attacks).
+    U.S. deaths the proxies cause, more during a regional war (``iran.war_risk_weight``), by
+    large U.S. strike rounds and by Iran's own attacks).
     Turning to 'restrain' is an order to stand down (``order_day``), which each faction
     obeys or not (:func:`militia_day`). ``inp``: the day's exogenous inputs (rows by
     replicate). ``decides`` False (history replay): the record's acts replace Iran's own
@@ -450,6 +452,7 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
     s.anger *= p.decay_anger
     s.risk *= p.decay_risk
     tension = inp[row_of(r, inp.shape[0]), IN_TENSION] * p.shock_scale
+    s.tension = tension
     score = (p.iran_directive_bias + p.iran_tension_weight * tension
              + p.iran_anger_weight * s.anger - p.iran_risk_weight * s.risk)
     was = s.directive
@@ -763,7 +766,7 @@ def record_attack(s, p, r, t, f, weapon, site, country, intercepted, wounded, us
         # does not matter) and Iran's risk from the deaths its proxies cause.
         s.td_excitement += (p.mil_contagion_branching * (1.0 - p.decay_contagion)
                             * (p.mil_contagion_lethal_factor if killed > 0 else 1.0))
-        s.risk += p.iran_risk_per_us_death * killed
+        s.risk += p.iran_risk_per_us_death * killed * (1.0 + p.iran_war_risk_weight * s.tension)
     if country == IRAQ:
         s.pressure += 1.0
     s.td_attacks += 1

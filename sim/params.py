@@ -81,6 +81,13 @@ class IranParams:
         1.0, 0, 20, source="prior (002_08fee3dbeaaca217.txt: Tower 22's deaths, then Qaani's "
                            "visit and Kataib Hezbollah's suspension)",
         doc="risk added per U.S./coalition death caused by the proxies")
+    war_risk_weight: float = param(
+        0.0, 0, 10, source="prior, off by default; Reuters, 2024-02-18, via https://www.sofx.com/"
+                           "irans-commander-visit-leads-to-pause-in-attacks-on-us-forces/: "
+                           "Qaani's halt after Tower 22 sought to keep Iran out of the "
+                           "regional war",
+        doc="how much a regional war multiplies the risk of U.S. deaths: risk per death x "
+            "(1 + this x the day's regional tension); 0 = no more than in peacetime")
     risk_per_strike_target: float = param(
         0.1, 0, 5, source="prior",
         doc="risk added per target of a U.S. strike round (a large round signals resolve)")

@@ -183,3 +183,28 @@ def test_a_truce_suspends_the_wars_tension():
     assert tension[tl.day_of("2023-11-23")] > 1.0
     assert tension[tl.day_of("2023-11-24"):tl.day_of("2023-11-30") + 1].max() == 0.0
     assert tension[tl.day_of("2023-12-01")] > 1.0
+
+
+def test_a_us_death_during_a_regional_war_weighs_more_in_irans_risk():
+    """iran.war_risk_weight: a death the proxies cause adds risk x (1 + weight x tension);
+    with the weight at 0 (the default) a war changes nothing."""
+    from sim.replay import _prepare
+
+    def risk_after_one_death(weight, war):
+        shocks = ([{"date": "2023-01-01", "kind": "regional_war", "size": 1.0}] if war else [])
+        sc = scenario(iran={"war_risk_weight": weight, "risk_half_life_days": 2000.0},
+                      shocks=shocks)
+        s, p = state_after(sc, n=2)
+        for t in range(3):
+            dyn.iran_phase(s, p, t, None)
+        before = s.risk.copy()
+        death = _prepare({"action": "attack", "actor": "kataib_hezbollah", "weapon": "drone",
+                          "site": "al_asad", "country": "iraq", "us_killed": 1}, p.sites)
+        dyn.documented_attacks(s, p, 2, None, [death])
+        return float((s.risk - before)[0]), float(s.tension[0])
+
+    peace, no_tension = risk_after_one_death(1.0, war=False)
+    war, tension = risk_after_one_death(1.0, war=True)
+    assert no_tension == 0 and tension > 0
+    assert peace == pytest.approx(1.0) and war == pytest.approx(1.0 + tension)
+    assert risk_after_one_death(0.0, war=True)[0] == pytest.approx(1.0)
