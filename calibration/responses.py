@@ -66,6 +66,31 @@ TURNING_POINTS: tuple[TurningPoint, ...] = (
 )
 
 
+def as_target(tp: TurningPoint) -> tg.Target:
+    """The turning point as a calibration target: the documented attacks in its window, from
+    runs that replay the record up to its origin (``Target.given``), the record's own rows
+    for the record. The one definition the table, the probe and ``--turning-points`` use."""
+    return tg.Target(f"turning:{tp.name}", "count", tp.start, tp.end, "attacks", fit=True,
+                     informs="iran.risk_*, iran.restrain_multiplier, militias.fear_weight",
+                     description=f"documented attacks {tp.start}..{tp.end}, runs replaying the "
+                                 f"record up to {tp.origin} ({tp.description})",
+                     clip=False, given=tp.origin)
+
+
+def conditioned_attacks(params, record: pd.DataFrame, tp: TurningPoint, seed: int,
+                        replicates: np.ndarray, overrides: dict[str, np.ndarray] | None = None,
+                        start="2019-10-01") -> tuple[np.ndarray, float]:
+    """(each run's value, the record's value) of :func:`as_target` for runs that replay the
+    record as it stood on ``tp.origin`` (``calibration.simulator.conditioned``)."""
+    start, target = pd.Timestamp(start), as_target(tp)
+    reps = np.asarray(replicates, dtype=np.int64)
+    before = record[pd.to_datetime(record["date"]) <= pd.Timestamp(tp.origin)]
+    events = simulate_events(conditioned(params, tp.origin, before.reset_index(drop=True)),
+                             start, pd.Timestamp(tp.end), seed, reps, overrides)
+    simulated = target.compute(tg.daily_series(events, start, tp.end, reps))
+    return simulated, float(target.compute(tg.daily_series(record, start, tp.end))[0])
+
+
 def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarray,
                    overrides: dict[str, np.ndarray] | None = None, until=None,
                    points: tuple[TurningPoint, ...] = TURNING_POINTS,
@@ -77,19 +102,9 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
     (posterior draws); ``until``: a calibration's last day, to mark windows after it as out
     of sample; ``start``: the scenario's first day.
     """
-    start = pd.Timestamp(start)
-    reps = np.asarray(replicates, dtype=np.int64)
-    dates = pd.to_datetime(record["date"])
-    rec_series = tg.daily_series(record, start, max(tp.end for tp in points))
     rows = []
     for tp in points:
-        before = record[dates <= pd.Timestamp(tp.origin)].reset_index(drop=True)
-        events = simulate_events(conditioned(params, tp.origin, before), start,
-                                 pd.Timestamp(tp.end), seed, reps, overrides)
-        s = tg.daily_series(events, start, tp.end, reps).documented
-        x = s.window("attacks", s.day(tp.start), s.day(tp.end))
-        y = float(rec_series.window("attacks", rec_series.day(tp.start),
-                                    rec_series.day(tp.end))[0])
+        x, y = conditioned_attacks(params, record, tp, seed, replicates, overrides, start)
         lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
         rows.append(dict(turning_point=tp.name, origin=tp.origin, window=f"{tp.start}..{tp.end}",
                          record=y, median=med, lo90=lo, hi90=hi, inside=bool(lo <= y <= hi),

@@ -630,13 +630,8 @@ def turning_point_targets() -> list[Target]:
     in each window, from runs that replay the record up to its origin. Fitted only with
     ``escalation calibrate --turning-points`` (an experiment: slower, and it asks how the
     actors answer each act, which the free runs cannot)."""
-    from calibration.responses import TURNING_POINTS
-    return [Target(f"turning:{tp.name}", "count", tp.start, tp.end, "attacks", fit=True,
-                   informs="iran.risk_*, iran.restrain_multiplier, militias.fear_weight",
-                   description=f"documented attacks {tp.start}..{tp.end}, runs replaying the "
-                               f"record up to {tp.origin} ({tp.description})",
-                   clip=False, given=tp.origin)
-            for tp in TURNING_POINTS]
+    from calibration.responses import TURNING_POINTS, as_target
+    return [as_target(tp) for tp in TURNING_POINTS]
 
 
 #: Relative tolerance of a tally whose source says "about N" ("about 66", "nearly three

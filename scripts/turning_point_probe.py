@@ -20,14 +20,12 @@ import argparse
 import sys
 
 import numpy as np
-import pandas as pd
 
 from calibration import load_record
 from calibration import posterior as pm
-from calibration import targets as tg
 from calibration.posterior import draw_from
-from calibration.responses import TURNING_POINTS
-from calibration.simulator import conditioned, params_for_rule, simulate_events
+from calibration.responses import TURNING_POINTS, conditioned_attacks
+from calibration.simulator import params_for_rule
 from sim.scenario import load_scenario
 
 #: Replicate numbers of the probe's runs (apart from calibration's and validation's).
@@ -47,16 +45,9 @@ def main(argv=None) -> int:
     overrides = draw_from(post, a.draws, seed)
     params = params_for_rule(sc.params, post.best_rule)
     reps = PROBE_REPLICATE + np.arange(a.draws)
-    dates = pd.to_datetime(record["date"])
-    rec = tg.daily_series(record, sc.start, max(tp.end for tp in TURNING_POINTS))
 
     def attacks(tp) -> tuple[np.ndarray, float]:
-        before = record[dates <= pd.Timestamp(tp.origin)].reset_index(drop=True)
-        events = simulate_events(conditioned(params, tp.origin, before), sc.start,
-                                 pd.Timestamp(tp.end), seed, reps, overrides)
-        s = tg.daily_series(events, sc.start, tp.end, reps).documented
-        return (s.window("attacks", s.day(tp.start), s.day(tp.end)),
-                float(rec.window("attacks", rec.day(tp.start), rec.day(tp.end))[0]))
+        return conditioned_attacks(params, record, tp, seed, reps, overrides, sc.start)
 
     score = np.zeros(a.draws)
     for tp in TURNING_POINTS:
