@@ -19,7 +19,6 @@ from sim.arrays import ParamArrays, Timeline
 from sim.params import ModelParams
 from sim.replay import Schedule, build_schedule
 from sim.rng import replicate_keys
-from sim.rules import Observation
 
 
 @dataclass
@@ -79,11 +78,7 @@ def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
     P = dyn.param_record(p)
     # What the rule sees: contiguous tables the compiled days fill each day (dyn.record_seen,
     # the days since the last leader strike included), and the rule's uniform numbers.
-    seen_i = np.zeros((len(dyn.SEEN_INT), n), np.int64)
-    seen_f = np.zeros((len(dyn.SEEN_FLOAT), n))
-    u_rule = np.zeros(n)
-    obs = Observation(day=t, **dict(zip(dyn.SEEN_INT, seen_i)),
-                      **dict(zip(dyn.SEEN_FLOAT, seen_f)))
+    obs, seen_i, seen_f, u_rule = dyn.seen_tables(n)
     resume = False
     while True:
         t, rows, asked = dyn.run_days(s.rec, P, t, stop, resume, strike, size, leaders,

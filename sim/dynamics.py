@@ -842,17 +842,22 @@ def _documented_attack_all(S, P, t, actor, weapon, site, country, intercepted, w
 
 # --- U.S. forces ------------------------------------------------------------------------------
 
-def observe(s: State, t: int = 0) -> Observation:
-    """What the deterrence rule sees today."""
-    rec = s.rec
-    return Observation(
-        day=t, attacks_today=rec["td_attacks"],
-        killed_today=rec["td_us_killed"] + rec["td_coalition_killed"],
-        wounded_today=rec["td_us_wounded"], attacks_since_strike=rec["attacks_since"],
-        killed_since_strike=rec["killed_since"], wounded_since_strike=rec["wounded_since"],
-        harm=rec["harm"], days_since_strike=rec["days_since_strike"],
-        strikes_so_far=rec["strikes_so_far"], iraq_sovereignty=rec["sovereignty"],
-        harm_long=rec["harm_long"], days_since_leader_strike=t - rec["last_leader_day"])
+def seen_tables(n: int) -> tuple[Observation, np.ndarray, np.ndarray, np.ndarray]:
+    """An observation of ``n`` replicates over tables :func:`record_seen` fills (its integer
+    and float fields, :data:`SEEN_INT` and :data:`SEEN_FLOAT`), and the rule's uniforms."""
+    seen_i = np.zeros((len(SEEN_INT), n), np.int64)
+    seen_f = np.zeros((len(SEEN_FLOAT), n))
+    obs = Observation(day=0, **dict(zip(SEEN_INT, seen_i)), **dict(zip(SEEN_FLOAT, seen_f)))
+    return obs, seen_i, seen_f, np.zeros(n)
+
+
+def observe(s: State, t: int = 0) -> tuple[Observation, np.ndarray]:
+    """What the deterrence rule sees today, and its uniform numbers: :func:`record_seen` for
+    every replicate, the one definition both engines use."""
+    obs, seen_i, seen_f, u = seen_tables(s.n)
+    obs.day = t
+    _seen_all(s.rec, t, seen_i, seen_f, u)
+    return obs, u
 
 
 @kn.jit_inline
@@ -1068,25 +1073,11 @@ def us_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
     ask = np.empty(s.n, dtype=bool)
     _each_replicate(_us_before_all, s, log, P, t, ask)
     if ask.any():
-        u = rng_uniform(s, t, US_RULE)
-        resp = p.rule_on(t).respond(observe(s, t), u)
+        resp = p.rule_on(t).respond(*observe(s, t))
         strike = ask & resp.strike
         size = np.asarray(resp.size, dtype=float)
         leaders = np.asarray(resp.leaders, dtype=bool)
         _each_replicate(_us_after_all, s, log, P, t, ask, strike, size, leaders)
-
-
-@jit
-def _uniform_slot(keys, t, slot):
-    out = np.empty(keys.shape[0])
-    for i in range(keys.shape[0]):
-        out[i] = uniform(keys[i], t, slot)
-    return out
-
-
-def rng_uniform(s: State, t: int, slot: int) -> np.ndarray:
-    """One uniform per replicate at (day ``t``, ``slot``)."""
-    return _uniform_slot(s.rec["key"], t, slot)
 
 
 # --- Iraqi government --------------------------------------------------------------------------
@@ -1300,6 +1291,12 @@ def record_seen(s, r, t, seen_i, seen_f, u_rule):
     seen_f[1, r] = s.sovereignty
     seen_f[2, r] = s.harm_long
     u_rule[r] = uniform(s.key, t, US_RULE)
+
+
+@jit_noalloc
+def _seen_all(S, t, seen_i, seen_f, u_rule):
+    for r in range(S.shape[0]):
+        record_seen(S[r], r, t, seen_i, seen_f, u_rule)
 
 
 @jit
