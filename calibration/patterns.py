@@ -3,7 +3,8 @@
 What lives here: :data:`PATTERNS` (each a name, a description and a function of the daily
 series of one event table), :func:`pattern_values` (their values per replicate, for the
 record or an ensemble, by one code path) and :func:`pattern_table` (the record's value beside
-the ensemble's median and 90% band). What does not: calibration targets
+the ensemble's median and 90% band, with the Monte Carlo uncertainty of that median and,
+for yes/no patterns, of the ensemble's share). What does not: calibration targets
 (``calibration.targets``, whose daily series this reuses), forecasts (``calibration.backtest``).
 
 Pattern-oriented validation (Grimm et al. 2005, "Pattern-oriented modeling of agent-based
@@ -26,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from calibration import targets as tg
 
@@ -35,6 +37,9 @@ SPIRAL_WINDOW = ("2019-10-01", "2020-06-30")
 QUIET_2022 = ("2022-01-01", "2022-12-31")
 LULL_2024 = ("2024-02-05", "2024-07-15")
 BAND = (0.05, 0.95)
+#: Confidence of the Monte Carlo intervals of an ensemble's median and share: how far they
+#: could move with another set of replicates of the same parameters.
+MC_CONFIDENCE = 0.9
 
 
 def daily_max_rung(events: pd.DataFrame, series: tg.Series) -> np.ndarray:
@@ -166,5 +171,24 @@ def pattern_table(record: pd.DataFrame, ensemble: pd.DataFrame, start, end,
             inside = False
         rows.append(dict(pattern=p.name, record=y, median=med, lo90=lo, hi90=hi, mean=mean,
                          inside=inside, undefined_share=float(np.mean(~np.isfinite(x))),
-                         description=p.description))
+                         **monte_carlo_intervals(ok), description=p.description))
     return pd.DataFrame(rows)
+
+
+def monte_carlo_intervals(x: np.ndarray) -> dict[str, float]:
+    """How precisely a finite ensemble pins down its median and share: a distribution-free
+    interval of the median (order statistics, ``scipy.stats.quantile_test``) and, for a
+    yes/no pattern, the exact binomial interval of the share of runs saying yes
+    (``scipy.stats.binomtest``; NaN for other patterns). A bar such as "median at most 20"
+    judged on 200 runs is met or missed clearly only when the interval lies on one side.
+    """
+    out = dict(median_mc_lo=np.nan, median_mc_hi=np.nan, mean_mc_lo=np.nan, mean_mc_hi=np.nan)
+    if len(x) == 0:
+        return out
+    ci = stats.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(
+        MC_CONFIDENCE)
+    out.update(median_mc_lo=float(ci.low), median_mc_hi=float(ci.high))
+    if np.all((x == 0) | (x == 1)):
+        share = stats.binomtest(int(x.sum()), len(x)).proportion_ci(MC_CONFIDENCE)
+        out.update(mean_mc_lo=float(share.low), mean_mc_hi=float(share.high))
+    return out

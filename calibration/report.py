@@ -376,6 +376,18 @@ def validation_report(v, posterior_dir: str, command: str = "") -> str:
                   "![forecast](forecast.png)", "",
                   "### Items", "",
                   _table(v.scores.items), ""]
+    if v.patterns is not None and len(v.patterns):
+        p = v.patterns
+        lines += [f"## Patterns of the record (checks, not fitted): {int(p['inside'].sum())} "
+                  f"of {len(p)} inside the 90% band", "",
+                  "`median_mc_lo`..`median_mc_hi`: where the ensemble's median could lie with "
+                  "another set of runs of the same draws (90%, order statistics); "
+                  "`mean_mc_lo`..`mean_mc_hi` likewise for the share of runs of a yes/no "
+                  "pattern (exact binomial). A bar on a median or a share is met or missed "
+                  "clearly only when that interval lies on one side of it "
+                  "(`calibration/patterns.py`).", "",
+                  _table(p.drop(columns=["description"])), "",
+                  *[f"- `{x.pattern}`: {x.description}" for x in p.itertuples()], ""]
     if v.responses is not None and len(v.responses):
         r = v.responses
         lines += ["## Turning points (checks, not fitted)", "",

@@ -92,8 +92,12 @@ def main(args) -> int:
     p = v.patterns
     print(f"patterns of the record: {int(p['inside'].sum())} of {len(p)} inside the "
           "ensemble's 90% band")
-    print(p[["pattern", "record", "median", "lo90", "hi90", "inside"]].to_string(
-        index=False, float_format=lambda x: f"{x:.3g}"))
+    print(p[["pattern", "record", "median", "lo90", "hi90", "inside", "median_mc_lo",
+             "median_mc_hi"]].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print("(median_mc_lo..hi: where the median could lie with another set of runs, 90%)")
+    for x in p[p["mean_mc_lo"].notna()].itertuples():
+        print(f"{x.pattern}: share of runs {x.mean:.3g} (90% Monte Carlo interval "
+              f"{x.mean_mc_lo:.3g} to {x.mean_mc_hi:.3g})")
     r = v.responses
     if r is not None and len(r):
         print(f"turning points (runs replaying the record up to each): {int(r['inside'].sum())} "

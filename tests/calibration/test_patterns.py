@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from calibration import load_record
-from calibration.patterns import PATTERNS, pattern_table, pattern_values, retaliation
+from calibration.patterns import (PATTERNS, monte_carlo_intervals, pattern_table,
+                                  pattern_values, retaliation)
 from calibration import targets as tg
 
 
@@ -46,3 +47,28 @@ def test_pattern_table_marks_the_record_inside_or_outside_the_band():
         "pattern")
     row = table.loc["attacks_2022"]
     assert row["record"] == 1 and row["lo90"] == 1 and row["hi90"] == 2 and row["inside"]
+
+
+def test_monte_carlo_interval_of_the_median_holds_it_and_narrows_with_more_runs():
+    rng = np.random.default_rng(3)
+    few, many = rng.negative_binomial(1, 0.05, 50), rng.negative_binomial(1, 0.05, 2000)
+    a, b = monte_carlo_intervals(few.astype(float)), monte_carlo_intervals(many.astype(float))
+    assert a["median_mc_lo"] <= np.median(few) <= a["median_mc_hi"]
+    assert b["median_mc_hi"] - b["median_mc_lo"] < a["median_mc_hi"] - a["median_mc_lo"]
+    assert np.isnan(a["mean_mc_lo"])          # not a yes/no pattern: no share interval
+
+
+def test_monte_carlo_interval_of_a_share_is_the_binomial_one():
+    x = (np.arange(200) < 60).astype(float)   # 30% of 200 runs say yes
+    out = monte_carlo_intervals(x)
+    assert 0.24 < out["mean_mc_lo"] < 0.30 < out["mean_mc_hi"] < 0.36
+    assert all(np.isnan(v) for v in monte_carlo_intervals(np.array([])).values())
+
+
+def test_pattern_table_carries_the_monte_carlo_intervals():
+    rec = _events([dict(date="2022-05-01", replicate=None)]).drop(columns="replicate")
+    sim = _events([dict(date="2022-05-01", replicate=r) for r in range(20)])
+    table = pattern_table(rec, sim, "2019-10-01", "2024-12-31", np.arange(20)).set_index(
+        "pattern")
+    spiral = table.loc["spiral_rung6_2019_2020"]
+    assert spiral["mean"] == 0 and spiral["mean_mc_lo"] == 0 and 0 < spiral["mean_mc_hi"] < 0.2

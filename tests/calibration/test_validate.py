@@ -100,6 +100,10 @@ def test_validate_command_scores_out_of_sample(posterior_dir, tmp_path, capsys):
     patterns = pd.read_csv(out / "patterns.csv").set_index("pattern")
     assert patterns.loc["spiral_rung6_2019_2020", "record"] == 1     # 2020-01-03, 01-08
     assert np.isnan(patterns.loc["attacks_2022", "record"])          # outside this window
+    spiral = patterns.loc["spiral_rung6_2019_2020"]                  # a share, with its
+    assert spiral["mean_mc_lo"] <= spiral["mean"] <= spiral["mean_mc_hi"]   # MC interval
+    assert "Patterns of the record" in (out / "validation.md").read_text()
+    assert "share of runs" in printed
     # Turning points inside the window, with the record's documented attacks after each.
     resp = pd.read_csv(out / "responses.csv").set_index("turning_point")
     assert list(resp.index) == ["iran_missiles_2020", "taji_strikes_2020", "syria_strikes_2021"]
