@@ -78,7 +78,7 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
               progress: bool = False, record: pd.DataFrame | None = None,
               tallies: pd.DataFrame | None = None, observed: np.ndarray | None = None,
               chunk: int = DEFAULT_CHUNK, alpha: float = 0.5, min_acceptance: float = 0.01,
-              turning_points: bool = False) -> Posterior:
+              turning_points: bool = False, extra: Sequence = ()) -> Posterior:
     """ABC-SMC of the model's parameters against the record (or a synthetic ``observed``).
 
     Args:
@@ -90,13 +90,15 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
         observed: target values to fit instead of the record's (parameter recovery).
         turning_points: also fit the turning points (runs that replay the record up to each
             of its major acts; ``calibration.responses``).
+        extra: more parameters to fit (:class:`calibration.smc.Parameter`, e.g. from
+            :func:`calibration.priors.parse_fit`), beside the default ones.
     """
     until = parse_until(until, scenario)
     rules = [scenario.params.us.rule] if rules is None else (
         [rules] if isinstance(rules, str) else list(rules))
     if not rules:
         raise InputError(None, "--rule", "no rule to fit")
-    models = [model_for(r) for r in rules]
+    models = [model_for(r, tuple(extra)) for r in rules]
     seed = scenario.seed if seed is None else int(seed)
     end = until if until is not None else scenario.end
     targets = fit_targets(scenario, until, tallies, model_choice=len(rules) > 1, rules=rules,

@@ -139,10 +139,66 @@ def rule_parameters(rule: str) -> tuple[Parameter, ...]:
     return RULE_PARAMETERS.get(rule, ())
 
 
-def model_for(rule: str) -> Model:
-    """The calibration model of one rule: shared parameters, the rule's, then the
-    observation model's."""
-    return Model(rule, SHARED + rule_parameters(rule) + OBSERVATION)
+def model_for(rule: str, extra: tuple[Parameter, ...] = ()) -> Model:
+    """The calibration model of one rule: shared parameters, the rule's, any ``extra`` ones
+    (``escalation calibrate --fit``), then the observation model's."""
+    return Model(rule, SHARED + rule_parameters(rule) + tuple(extra) + OBSERVATION)
+
+
+#: The priors ``--fit`` accepts: both take the two ends of their range.
+FIT_DISTRIBUTIONS = ("uniform", "loguniform")
+
+
+def parse_fit(spec: str, rules: tuple[str, ...] = ()) -> Parameter:
+    """``PATH=DIST:LO:HI`` (``escalation calibrate --fit``) -> a fitted :class:`Parameter`.
+
+    Lets a researcher fit a parameter the default calibration leaves at its value (for
+    example ``iran.war_risk_weight=uniform:0:2``) without editing this module, so that such
+    an experiment is reproducible from its command line (which the manifest keeps). The
+    path must be a declared, non-integer parameter of ``sim.params`` (or a trigger parameter
+    ``us.<name>`` of every rule fitted), not fitted already, and the prior's range must lie
+    inside its declared bounds. Bad input raises a one-line :class:`sim.errors.InputError`.
+    """
+    from sim.errors import InputError
+    from sim.params import ModelParams, describe
+
+    def bad(message):
+        return InputError(None, "--fit", f"{spec!r}: {message}")
+
+    path, eq, prior = spec.partition("=")
+    path = path.strip()
+    parts = prior.split(":")
+    if not eq or not path or len(parts) != 3:
+        raise bad("expected PATH=DIST:LO:HI, e.g. iran.war_risk_weight=uniform:0:2")
+    dist = parts[0].strip()
+    if dist not in FIT_DISTRIBUTIONS:
+        raise bad(f"prior must be one of {', '.join(FIT_DISTRIBUTIONS)}, got {dist!r}")
+    try:
+        lo, hi = float(parts[1]), float(parts[2])
+    except ValueError:
+        raise bad("LO and HI must be numbers") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise bad(f"need finite LO < HI, got {lo:g} and {hi:g}")
+    if dist == "loguniform" and lo <= 0:
+        raise bad(f"a loguniform prior needs LO > 0, got {lo:g}")
+    fitted = {q.name for q in SHARED + OBSERVATION}
+    for rule in rules:
+        fitted |= {q.name for q in rule_parameters(rule)}
+    if path in fitted:
+        raise bad(f"{path} is fitted already (calibration/priors.py)")
+    declared = {r["path"]: r for r in describe(ModelParams())}
+    if path.startswith("us.") and rules and all(
+            path[3:] in REGISTRY[r].parameters for r in rules):
+        bounds = [REGISTRY[r].parameters[path[3:]][1:3] for r in rules]
+        dlo, dhi = max(b[0] for b in bounds), min(b[1] for b in bounds)
+    elif path in declared and not declared[path]["integer"]:
+        dlo, dhi = declared[path]["lo"], declared[path]["hi"]
+    else:
+        raise bad(f"{path} is not a continuous parameter of the model or of the rule "
+                  f"{', '.join(rules) or 'fitted'} (see docs/scenarios.md)")
+    if lo < dlo or hi > dhi:
+        raise bad(f"the prior's range must lie inside {path}'s bounds [{dlo:g}, {dhi:g}]")
+    return Parameter(path, dist, (lo, hi), doc=f"fitted by --fit ({dist} {lo:g} to {hi:g})")
 
 
 #: The weapon fields fitted as one number (the rocket's), the other weapons tied to it.

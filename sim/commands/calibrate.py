@@ -59,6 +59,10 @@ def add_arguments(p) -> None:
                    help="also fit the turning points (calibration/responses.py): runs that "
                         "replay the record up to each of its major acts, then decide; an "
                         "experiment, about twice as slow")
+    p.add_argument("--fit", action="append", default=[], metavar="PATH=DIST:LO:HI",
+                   help="also fit this parameter with this prior (uniform or loguniform "
+                        "from LO to HI, inside its declared bounds), e.g. "
+                        "iran.war_risk_weight=uniform:0:2; repeatable")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="local worker processes (results do not depend on it)")
@@ -106,6 +110,14 @@ def _check(args, scenario) -> list[str]:
     args.confusion = parse_confusion(getattr(args, "confusion", None), args.compare_rules)
     for r in rules:
         rule_parameters(r)   # unknown rule: InputError naming the known ones
+    if args.fit and args.compare_rules is not None:
+        raise InputError(None, "--fit", "not with --compare-rules (fit one rule with extra "
+                                        "parameters)")
+    from calibration.priors import parse_fit
+    args.extra = tuple(parse_fit(spec, tuple(rules)) for spec in args.fit)
+    names = [q.name for q in args.extra]
+    if len(set(names)) < len(names):
+        raise InputError(None, "--fit", "a parameter is given twice")
     return rules
 
 
@@ -175,6 +187,7 @@ def main(args) -> int:
            if args.compare_rules else "")
         + (f" --confusion {args.confusion}" if args.confusion else "")
         + (" --turning-points" if args.turning_points else "")
+        + "".join(f" --fit {spec}" for spec in args.fit)
         + (f" --seed {args.seed}" if args.seed is not None else "")
         + (f" --record {args.record}" if args.record else "") + f" --out {out}")
     common = dict(until=args.until, population=args.population, budget=args.budget,
@@ -186,7 +199,7 @@ def main(args) -> int:
                                                         "rule with the turning points)")
         return _compare(args, scenario, rules, out, command, common)
     post = calibrate(scenario, rules, seed=args.seed, turning_points=args.turning_points,
-                     **common)
+                     extra=args.extra, **common)
     tmp = _atomic(out)
     try:
         post.write(tmp)
