@@ -140,3 +140,35 @@ def test_turning_point_probe_runs_on_a_posterior(posterior_dir, capsys):
     printed = capsys.readouterr().out
     assert "taji_strikes_2020: record 5" in printed
     assert "lull from the state of 2024-01-31 (record 5)" in printed
+
+
+def _seeds_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("seeds", "scripts/calibration_seeds.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_a_bar_is_met_or_missed_only_when_the_whole_interval_says_so():
+    seeds = _seeds_script()
+    assert seeds.verdict(15, 19, "<=", 20) == "met"
+    assert seeds.verdict(17, 22, "<=", 20) == "unclear"
+    assert seeds.verdict(23, 30, "<=", 20) == "missed"
+    assert seeds.verdict(0.26, 0.31, ">=", 0.25) == "met"
+    assert seeds.verdict(2.58, 2.93, ">=", 3) == "missed"
+
+
+def test_calibration_seeds_tabulates_the_bars_of_each_seed(tmp_path, capsys):
+    """scripts/calibration_seeds.py, whose table the README quotes, at a tiny size."""
+    seeds = _seeds_script()
+    out = tmp_path / "seeds"
+    assert seeds.main(["--seeds", "1", "--budget", "300", "--population", "30",
+                       "--replicates", "20", "--workers", "1", "--out", str(out)]) == 0
+    bars = pd.read_csv(out / "bars.csv")
+    assert list(bars["seed"]) == [1]
+    assert set(bars["attacks_lull_2024_bar"]) <= {"met", "missed", "unclear"}
+    assert bars["inside_band"][0].endswith("/131")
+    assert "calibration_seeds.py --seeds 1" in (out / "manifest.json").read_text()
+    assert seeds.main(["--seeds", "x", "--out", str(tmp_path / "bad")]) == 2
+    assert "--seeds" in capsys.readouterr().err
