@@ -4,9 +4,12 @@ or one draw of the ABC's own randomness?
     .venv/bin/python scripts/calibration_seeds.py --seeds 20191227,7,11 --out results/seeds
     .venv/bin/python scripts/calibration_seeds.py --seeds 20191227,7,11 \\
         --fit iran.war_risk_weight=uniform:0:2 --out results/seeds_warrisk
+    .venv/bin/python scripts/calibration_seeds.py --seeds 20191227,7,11 \
+        --until 2024-01-31 --out results/seeds_2024-01-31
 
-For each seed it runs ``escalation calibrate`` (the whole record; ``--fit`` as given) into
-``OUT/calibration_s<seed>`` and ``escalation validate --replicates N`` of that posterior into
+For each seed it runs ``escalation calibrate`` (the whole record, or up to ``--until``;
+``--fit`` as given) into ``OUT/calibration_s<seed>`` and ``escalation validate
+--replicates N`` of that posterior (with the same ``--until``) into
 ``OUT/validation_s<seed>``, then writes ``bars.csv`` and ``bars.md``: per seed, each bar's
 value with its 90% Monte Carlo interval (``calibration.patterns.monte_carlo_intervals``) and
 a verdict: ``met`` or ``missed`` when the interval lies on one side of the bar, ``unclear``
@@ -66,6 +69,9 @@ def main(argv=None) -> int:
                     help="comma-separated calibration seeds")
     ap.add_argument("--fit", action="append", default=[], metavar="PATH=DIST:LO:HI",
                     help="passed to escalation calibrate --fit")
+    ap.add_argument("--until", default=None, metavar="DATE",
+                    help="calibrate on the record up to DATE only (and validate from it): "
+                         "is the lull forecast?")
     ap.add_argument("--budget", type=int, default=300000)
     ap.add_argument("--population", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
@@ -89,12 +95,14 @@ def main(argv=None) -> int:
         if not (a.reuse and (cal / "posterior.parquet").is_file()):
             code = cli(["calibrate", "--seed", str(seed), "--budget", str(a.budget),
                         "--population", str(a.population), "--workers", str(a.workers),
-                        *[x for spec in a.fit for x in ("--fit", spec)], "--out", str(cal)])
+                        *[x for spec in a.fit for x in ("--fit", spec)],
+                        *(["--until", a.until] if a.until else []), "--out", str(cal)])
             if code:
                 return code
         if not (a.reuse and (val / "patterns.csv").is_file()):
             code = cli(["validate", "--posterior", str(cal), "--replicates",
-                        str(a.replicates), "--out", str(val)])
+                        str(a.replicates), *(["--until", a.until] if a.until else []),
+                        "--out", str(val)])
             if code:
                 return code
         rows.append(bars_of(val, seed))

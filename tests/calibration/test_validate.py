@@ -170,5 +170,11 @@ def test_calibration_seeds_tabulates_the_bars_of_each_seed(tmp_path, capsys):
     assert set(bars["attacks_lull_2024_bar"]) <= {"met", "missed", "unclear"}
     assert bars["inside_band"][0].endswith("/131")
     assert "calibration_seeds.py --seeds 1" in (out / "manifest.json").read_text()
+    until = tmp_path / "until"
+    assert seeds.main(["--seeds", "2", "--until", "2021-06-30", "--budget", "300",
+                       "--population", "30", "--replicates", "20", "--workers", "1",
+                       "--out", str(until)]) == 0
+    assert "--until 2021-06-30" in (until / "calibration_s2" / "manifest.json").read_text()
+    assert (until / "validation_s2" / "scores.csv").is_file()     # out of sample after it
     assert seeds.main(["--seeds", "x", "--out", str(tmp_path / "bad")]) == 2
     assert "--seeds" in capsys.readouterr().err
