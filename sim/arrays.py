@@ -26,7 +26,7 @@ from sim.rules import Rule, make_rule
 
 COUNTRY_CODES = {"iraq": 0, "syria": 1, "jordan": 2}
 #: Columns of the daily inputs table (``ParamArrays.inputs``, days x m x INPUTS).
-INPUTS = ("tension", "troops_iraq", "troops_syria")
+INPUTS = ("tension", "troops_iraq", "troops_syria", "mission_ended")
 
 
 def _fields(cls) -> list[str]:
@@ -224,7 +224,7 @@ def troop_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
 def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndarray,
                  war_onset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exogenous inputs the compiled days read (days x m x len(INPUTS)): regional
-    tension, troops in Iraq, troops in Syria. m is 1 when every replicate shares them, else
+    tension, troops in Iraq, troops in Syria, the combat mission's announced end. m is 1 when every replicate shares them, else
     one column per replicate (the war's rise and decay fitted per run). Also Baghdad's
     restraint override by day (NaN = none), from the same pass over the shocks."""
     per_run = len(np.unique(war_half_life)) > 1 or len(np.unique(war_onset)) > 1
@@ -238,4 +238,16 @@ def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndar
     out[:, :, 0] = tension
     out[:, :, 1] = troops[:, :1]
     out[:, :, 2] = troops[:, 1:]
+    out[:, :, 3] = mission_series(params, timeline)[:, None]
     return out, restraint
+
+
+def mission_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
+    """Daily share (0-1) of the U.S. combat mission's end announced: 0 until the scenario's
+    ``combat_mission_end`` shock, then its ``size``."""
+    days = np.arange(timeline.days)
+    out = np.zeros(timeline.days)
+    for shock in sorted(params.shocks, key=lambda s: s.date):
+        if shock.kind == "combat_mission_end":
+            out[days >= timeline.day_of(shock.date)] = shock.size
+    return out

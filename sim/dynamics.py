@@ -74,7 +74,7 @@ CROWD = WEAPON_NAMES.index("crowd")
 #: it against calibration/data/events.csv): Kataib Hezbollah.
 FALLBACK_FACTION = FACTIONS.index("kataib_hezbollah")
 #: Columns of the daily inputs (sim.arrays.INPUTS).
-IN_TENSION, IN_TROOPS_IRAQ, IN_TROOPS_SYRIA = 0, 1, 2
+IN_TENSION, IN_TROOPS_IRAQ, IN_TROOPS_SYRIA, IN_MISSION_ENDED = 0, 1, 2, 3
 
 DAILY_COLUMNS = ("attacks", "lethal_attacks", "strikes", "leader_strikes", "state_attacks",
                  "us_killed", "coalition_killed", "us_wounded", "militia_killed",
@@ -267,7 +267,8 @@ _DAILY_FIELDS = (
     "decay_anger", "shock_scale", "iran_directive_bias", "iran_tension_weight",
     "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold",
     "iran_can_stand_down", "iran_risk_weight", "decay_risk", "decay_contagion",
-    "mil_negotiation_calm", "us_exposure_elasticity", "us_troops_iraq", "us_troops_syria",
+    "mil_negotiation_calm", "mil_mission_end_calm", "us_exposure_elasticity",
+    "us_troops_iraq", "us_troops_syria",
     "fac_compliance", "fac_base_share", "decay_resolve", "decay_pressure", "decay_standing",
     "iran_escalate_multiplier", "iran_restrain_multiplier", "decay_grievance", "decay_fear",
     "recovery", "mil_suspend_margin", "mil_attack_rate_scale", "mil_grievance_weight",
@@ -568,7 +569,10 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
     """
     row = inp[row_of(r, inp.shape[0])]
     tension = row[IN_TENSION] * p.shock_scale
-    exposure = exposure_factor(s, p, row)
+    # Fewer troops, fewer attacks; and once the end of the combat mission is announced, the
+    # factions' stated aim is on its way (``militias.mission_end_calm``; 0 = no effect).
+    exposure = (exposure_factor(s, p, row)
+                * (1.0 - p.mil_mission_end_calm * row[IN_MISSION_ENDED]))
     most = 0
     for f in factions:
         n_att[f] = 0

@@ -153,6 +153,12 @@ class MilitiaCommon:
         0.7, 0, 1, source="prior (record: the exit talks of Aug 2023 and Jan 2024 were offered "
                           "to calm the factions)",
         doc="attack-rate multiplier while Baghdad negotiates the coalition's exit")
+    mission_end_calm: float = param(
+        0.0, 0, 1, source="prior, off by default; the end of the U.S. combat mission agreed on "
+                          "2021-07-26 (Reuters, via https://www.hurriyetdailynews.com/biden-"
+                          "kadhimi-seal-agreement-to-end-us-combat-mission-in-iraq-166615)",
+        doc="share of the militias' attacks the announced end of the U.S. combat mission "
+            "takes away (the scenario's combat_mission_end input; 0 = none)")
     storming_grievance: float = param(
         1.0, 0, 20, source="prior (record: the embassy storming of 2019-12-31 followed the "
                            "strikes on Kataib Hezbollah of 2019-12-29)",
@@ -488,12 +494,16 @@ SHOCK_KINDS: dict[str, str] = {
     "us_troops_syria": "documented U.S. force posture: `size` troops in Syria from date on",
     "freeze": "Iran's proxies hold fire: lowers tension by `size` from date to `end`",
     "iraq_government": "a new Iraqi government: Baghdad's restraint becomes `size` (0-1)",
+    "combat_mission_end": "the end of the U.S. combat mission is announced: from date on, the "
+                          "militias' attack rates lose the share militias.mission_end_calm x "
+                          "`size` (0-1)",
 }
 #: Bounds of a shock's ``size`` by kind: ``regional_war`` and ``freeze`` are in units of
 #: regional tension; ``iraq_government`` sets Baghdad's restraint, a share.
 SHOCK_SIZE_BOUNDS: dict[str, tuple[float, float]] = {
     "regional_war": (0.0, 10.0), "freeze": (0.0, 10.0), "iraq_government": (0.0, 1.0),
-    "truce": (0.0, 1.0), "us_troops_iraq": (0.0, 200000.0), "us_troops_syria": (0.0, 200000.0)}
+    "truce": (0.0, 1.0), "us_troops_iraq": (0.0, 200000.0), "us_troops_syria": (0.0, 200000.0),
+    "combat_mission_end": (0.0, 1.0)}
 #: The keys each kind of shock may hold (``end`` for a freeze, ``half_life_days`` for a war).
 SHOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "regional_war": ("date", "kind", "size", "half_life_days"),
@@ -502,6 +512,7 @@ SHOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "truce": ("date", "kind", "size", "end"),
     "us_troops_iraq": ("date", "kind", "size"),
     "us_troops_syria": ("date", "kind", "size"),
+    "combat_mission_end": ("date", "kind", "size"),
 }
 SHOCK_REQUIRED: tuple[str, ...] = ("date", "kind", "size")
 #: Parameters that runs, sweeps and calibration may override by path but scenario files do

@@ -208,3 +208,21 @@ def test_a_us_death_during_a_regional_war_weighs_more_in_irans_risk():
     assert no_tension == 0 and tension > 0
     assert peace == pytest.approx(1.0) and war == pytest.approx(1.0 + tension)
     assert risk_after_one_death(0.0, war=True)[0] == pytest.approx(1.0)
+
+
+def test_the_announced_end_of_the_combat_mission_calms_by_its_share_from_its_date():
+    """militias.mission_end_calm with the scenario's combat_mission_end input: 0 changes
+    nothing (the default), 1 stops the militias' attacks from the date on."""
+    end = [{"date": "2023-07-01", "kind": "combat_mission_end", "size": 1.0}]
+    day = (pd.Timestamp("2023-07-01") - pd.Timestamp("2023-01-01")).days
+    base = run(scenario())
+    off = run(scenario(shocks=end))
+    for k in base.summary:
+        np.testing.assert_array_equal(base.summary[k], off.summary[k])
+    full = run(scenario(militias={"mission_end_calm": 1.0}, shocks=end))
+    attacks = np.asarray(full.daily["attacks"])           # days x replicates
+    assert attacks[:day].sum() > 50 and attacks[day:].sum() == 0
+    half = run(scenario(militias={"mission_end_calm": 0.5}, shocks=end))
+    ratio = (np.asarray(half.daily["attacks"])[day:].sum()
+             / np.asarray(base.daily["attacks"])[day:].sum())
+    assert 0.3 < ratio < 0.75

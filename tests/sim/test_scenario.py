@@ -88,12 +88,18 @@ def test_history_is_the_documented_window_with_its_shocks():
     assert sc.params.us.rule == "ladder" and sc.params.us.periods == []
     shocks = {(s.kind, s.date): s for s in sc.params.shocks}
     # The dated inputs are exogenous only (docs/concepts.md tables them): the Gaza war, its
-    # truce, the documented U.S. posture. Quiet periods (the Sept 2023 freeze), Iran's
-    # stand-down and the Feb 2024 strikes are outcomes.
+    # truce, the documented U.S. posture and policy. Quiet periods (the Sept 2023 freeze),
+    # Iran's stand-down and the Feb 2024 strikes are outcomes.
     assert set(shocks) == {("regional_war", "2023-10-07"), ("truce", "2023-11-24"),
                            ("us_troops_iraq", "2019-10-01"), ("us_troops_iraq", "2020-09-30"),
-                           ("us_troops_iraq", "2021-01-15")}
+                           ("us_troops_iraq", "2021-01-15"),
+                           ("combat_mission_end", "2021-07-26")}
     assert not {"freeze", "iraq_government"} & {s.kind for s in sc.params.shocks}
+    # ... and every one of them is a row of the exogenous-inputs table, with its source.
+    table = (Path(__file__).resolve().parents[2] / "docs" / "concepts.md").read_text()
+    for kind, date in shocks:
+        rows = [r for r in table.splitlines() if r.startswith(f"| {date}") and f"`{kind}`" in r]
+        assert len(rows) == 1 and rows[0].split("|")[4].strip(), (kind, date)   # a source
     # The war is a unit whose size (shock_scale) and decay are fitted.
     assert shocks["regional_war", "2023-10-07"].size == 1.0
     assert shocks["regional_war", "2023-10-07"].half_life_days == 0.0
@@ -322,7 +328,7 @@ def test_set_overrides(tmp_path):
         FACTION_DEFAULTS["harakat_al_nujaba"]["base_attack_rate"]
     assert str(sc.end.date()) == "2021-12-31" and sc.seed == 5 and p.iraq.restraint == 0.8
     # Shocks after the end are kept (they do not happen in this shorter run).
-    assert p.shocks == load_scenario(HISTORY).params.shocks and len(p.shocks) == 5
+    assert p.shocks == load_scenario(HISTORY).params.shocks and len(p.shocks) == 6
     assert {"rule": "red_line", "deaths": 2.0, "lag_days": 5}.items() <= sc.resolved["us"].items()
     assert "level" not in sc.resolved["us"]   # the history rule's parameter was dropped
     assert sc.resolved["end"] == "2021-12-31"
