@@ -1,7 +1,8 @@
 """The parameters calibration fits, their priors, and how a fitted value becomes overrides.
 
 What lives here: :data:`SHARED` (the parameters every rule's calibration fits), the trigger
-parameters of each deterrence rule (:data:`RULE_PARAMETERS`), the observation model's
+parameters of each deterrence rule (:data:`RULE_PARAMETERS`), the dated inputs' effects
+(:data:`INPUT_EFFECTS`), the observation model's
 (:data:`OBSERVATION`), :func:`model_for` (the
 :class:`calibration.smc.Model` of one rule) and :func:`expand` (fitted values -> the dotted
 paths the batch engine overrides, ties included). What does not: the algorithm
@@ -82,6 +83,15 @@ SHARED: tuple[Parameter, ...] = (
               doc="grievance above which a faction struck in Iraq may storm a U.S. site"),
 )
 
+#: What the dated inputs do to the actors beyond the war (fitted after each rule's own
+#: parameters): the announced end of the U.S. combat mission (2021-07-26, the history
+#: scenario's ``combat_mission_end``). Adopted after three calibration seeds with and without
+#: it (README; ``scripts/calibration_seeds.py``).
+INPUT_EFFECTS: tuple[Parameter, ...] = (
+    Parameter("militias.mission_end_calm", "uniform", (0.0, 1.0),
+              doc="share of militia attacks the announced end of the combat mission takes away"),
+)
+
 #: Each rule's trigger parameters (``us.<name>``); other rule parameters stay at defaults.
 RULE_PARAMETERS: dict[str, tuple[Parameter, ...]] = {
     "threshold": (Parameter("us.level", "uniform", (1.0, 60.0),
@@ -140,9 +150,10 @@ def rule_parameters(rule: str) -> tuple[Parameter, ...]:
 
 
 def model_for(rule: str, extra: tuple[Parameter, ...] = ()) -> Model:
-    """The calibration model of one rule: shared parameters, the rule's, any ``extra`` ones
-    (``escalation calibrate --fit``), then the observation model's."""
-    return Model(rule, SHARED + rule_parameters(rule) + tuple(extra) + OBSERVATION)
+    """The calibration model of one rule: shared parameters, the rule's, the inputs' effects,
+    any ``extra`` ones (``escalation calibrate --fit``), then the observation model's."""
+    return Model(rule, SHARED + rule_parameters(rule) + INPUT_EFFECTS + tuple(extra)
+                 + OBSERVATION)
 
 
 #: The priors ``--fit`` accepts: both take the two ends of their range.
@@ -181,7 +192,7 @@ def parse_fit(spec: str, rules: tuple[str, ...] = ()) -> Parameter:
         raise bad(f"need finite LO < HI, got {lo:g} and {hi:g}")
     if dist == "loguniform" and lo <= 0:
         raise bad(f"a loguniform prior needs LO > 0, got {lo:g}")
-    fitted = {q.name for q in SHARED + OBSERVATION}
+    fitted = {q.name for q in SHARED + INPUT_EFFECTS + OBSERVATION}
     for rule in rules:
         fitted |= {q.name for q in rule_parameters(rule)}
     if path in fitted:

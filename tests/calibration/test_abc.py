@@ -100,13 +100,15 @@ def test_weighted_quantile_and_log_scale_prior():
 
 
 def test_priors_lie_inside_the_declared_bounds():
-    from calibration.priors import OBSERVATION, RULE_PARAMETERS, SHARED, model_for
+    from calibration.priors import (INPUT_EFFECTS, OBSERVATION, RULE_PARAMETERS, SHARED,
+                                    model_for)
     from sim.params import ModelParams, describe
     from sim.rules import REGISTRY
     declared = {r["path"]: (r["lo"], r["hi"]) for r in describe(ModelParams())}
     for rule, extra in RULE_PARAMETERS.items():
         assert rule in REGISTRY
-        assert set(SHARED + extra + OBSERVATION) <= set(model_for(rule).parameters)
+        assert (set(SHARED + extra + INPUT_EFFECTS + OBSERVATION)
+                <= set(model_for(rule).parameters))
         for p in model_for(rule).parameters:
             lo, hi = p.prior.support()
             if p.name.startswith("us.") and p.name[3:] in REGISTRY[rule].parameters:

@@ -16,7 +16,7 @@ def test_a_fit_spec_becomes_a_parameter_after_the_rules_and_before_the_observati
     assert (p.name, p.dist, p.args) == ("iran.war_risk_weight", "uniform", (0.0, 2.0))
     assert p.prior.support() == (0.0, 2.0)
     names = [q.name for q in model_for("ladder", (p,)).parameters]
-    assert names.index("iran.war_risk_weight") == len(SHARED) + 5      # after ladder's five
+    assert names.index("iran.war_risk_weight") == len(SHARED) + 6   # after ladder's 5, inputs' 1
     assert names[-1].startswith("observation.")
     per_faction = parse_fit("militias.harakat_al_nujaba.compliance=loguniform:0.05:1")
     assert per_faction.on_log
@@ -30,6 +30,7 @@ def test_a_fit_spec_becomes_a_parameter_after_the_rules_and_before_the_observati
     ("iran.war_risk_weight=loguniform:0:2", "LO > 0"),
     ("iran.war_risk_weight=uniform:a:2", "numbers"),
     ("iran.risk_weight=uniform:0:2", "fitted already"),
+    ("militias.mission_end_calm=uniform:0:1", "fitted already"),     # an input's effect
     ("iran.retaliation_lag_days=uniform:1:5", "not a continuous parameter"),
     ("us.respond_probability=uniform:0.1:0.5", "not a continuous parameter"),  # not ladder's
 ])
