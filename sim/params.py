@@ -154,7 +154,8 @@ class MilitiaCommon:
                           "to calm the factions)",
         doc="attack-rate multiplier while Baghdad negotiates the coalition's exit")
     mission_end_calm: float = param(
-        0.0, 0, 1, source="prior, off by default; the end of the U.S. combat mission agreed on "
+        0.0, 0, 1, source="prior, 0 by default, fitted (calibration.priors); the end of the "
+                          "U.S. combat mission agreed on "
                           "2021-07-26 (Reuters, via https://www.hurriyetdailynews.com/biden-"
                           "kadhimi-seal-agreement-to-end-us-combat-mission-in-iraq-166615)",
         doc="share of the militias' attacks the announced end of the U.S. combat mission "
