@@ -120,9 +120,10 @@ def check_without(scenario, kinds) -> tuple[str, ...]:
 def covariates(scenario, start, end) -> tuple[np.ndarray, list[str]]:
     """The model's dated inputs as daily covariates (days x k) for ``hawkes_cov``: one column
     per kind of tension or restraint input of the scenario (a regional war with the truces
-    that cut it, a freeze, Baghdad's restraint) and the U.S. posture (log troops at the sites
+    that cut it, a freeze, Baghdad's restraint, the announced end of the combat mission) and
+    the U.S. posture (log troops at the sites
     still held, scaled by the documented troops in Iraq and Syria from the posture inputs)."""
-    from sim.arrays import Timeline, shock_series, troop_series
+    from sim.arrays import Timeline, mission_series, shock_series, troop_series
     timeline = Timeline(pd.Timestamp(start), pd.Timestamp(end))
     cols, names = [], []
     kinds = {s.kind for s in scenario.params.shocks}
@@ -135,7 +136,9 @@ def covariates(scenario, start, end) -> tuple[np.ndarray, list[str]]:
         # background (hawkes_cov's forecast from 2023-10-31 was 57 CRPS with it).
         p.war_onset_days = 0.0
         tension, restraint = shock_series(p, timeline)
-        cols.append(np.nan_to_num(restraint) if kind == "iraq_government" else tension)
+        cols.append(np.nan_to_num(restraint) if kind == "iraq_government"
+                    else mission_series(p, timeline) if kind == "combat_mission_end"
+                    else tension)
         names.append(kind)
     dates = timeline.dates
     documented = troop_series(scenario.params, timeline)

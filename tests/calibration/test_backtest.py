@@ -139,6 +139,10 @@ def test_without_removes_the_input_from_model_and_covariates(scenario):
     war = cov[:, names.index("regional_war")]
     day = (pd.Timestamp("2023-10-07") - scenario.start).days
     assert war[:day].max() == 0 and war[day + 30] > 0   # it rises over war_onset_days
+    # hawkes_cov sees every dated input the model sees: the combat mission's end too.
+    end = cov[:, names.index("combat_mission_end")]
+    day = (pd.Timestamp("2021-07-26") - scenario.start).days
+    assert end[:day].max() == 0 and (end[day:] == 1).all()
 
 
 def test_unknown_without_kind_is_refused(scenario):
