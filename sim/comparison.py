@@ -137,9 +137,16 @@ def comparison_table(summaries: dict[str, pd.DataFrame], metrics: list[str] | No
                 if base and np.isfinite(base):
                     with np.errstate(divide="ignore", invalid="ignore"):
                         pct = 100 * bs / _stat_rows(rr, kind)
-                    row.update(diff_pct=100 * stat / base,
-                               diff_pct_lo=np.nanquantile(pct, lo_q),
-                               diff_pct_hi=np.nanquantile(pct, hi_q))
+                    # A resample whose reference is 0 has no percent change; when more than
+                    # 5% of them do, the interval is not given (as the lull's shares).
+                    fine = np.isfinite(pct)
+                    if fine.mean() >= 0.95:
+                        lo_pct = np.quantile(pct[fine], lo_q)
+                        hi_pct = np.quantile(pct[fine], hi_q)
+                    else:
+                        lo_pct = hi_pct = np.nan
+                    row.update(diff_pct=100 * stat / base, diff_pct_lo=lo_pct,
+                               diff_pct_hi=hi_pct)
             rows.append(row)
     cols = ["scenario", "metric", "statistic", "value", "date", "runs", "q05", "q95", "min", "max",
             "mean", "diff",
