@@ -37,6 +37,24 @@ SPIRAL_WINDOW = ("2019-10-01", "2020-06-30")
 QUIET_2022 = ("2022-01-01", "2022-12-31")
 LULL_2024 = ("2024-02-05", "2024-07-15")
 BAND = (0.05, 0.95)
+#: Issue 10's bars on the history scenario's patterns: pattern, statistic (the share of runs
+#: saying yes, ``mean``, or the ``median``), the side the ensemble's value must be on, the
+#: bar; and the share of targets and patterns whose record value must lie inside the band.
+BARS = (
+    ("spiral_rung6_2019_2020", "mean", ">=", 0.25),
+    ("attacks_lull_2024", "median", "<=", 20.0),
+    ("dispersion_monthly_attacks", "median", ">=", 3.0),
+)
+COVERAGE_BAR = 0.9
+
+
+def verdict(lo: float, hi: float, side: str, bar: float) -> str:
+    """'met' when the whole Monte Carlo interval ``lo``..``hi`` satisfies the bar, 'missed'
+    when none of it does, 'unclear' when it straddles the bar."""
+    ok_lo, ok_hi = ((lo >= bar, hi >= bar) if side == ">=" else (lo <= bar, hi <= bar))
+    return "met" if ok_lo and ok_hi else "missed" if not (ok_lo or ok_hi) else "unclear"
+
+
 #: Confidence of the Monte Carlo intervals of an ensemble's median and share: how far they
 #: could move with another set of replicates of the same parameters.
 MC_CONFIDENCE = 0.9

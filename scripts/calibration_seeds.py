@@ -27,20 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-#: Issue 10's bars on the history scenario's posterior predictive: pattern, statistic
-#: (the share of runs or the median), the side the record's value must be on, the bar.
-BARS = (
-    ("spiral_rung6_2019_2020", "mean", ">=", 0.25),
-    ("attacks_lull_2024", "median", "<=", 20.0),
-    ("dispersion_monthly_attacks", "median", ">=", 3.0),
-)
-COVERAGE_BAR = 0.9
-
-
-def verdict(lo: float, hi: float, side: str, bar: float) -> str:
-    """'met' when the whole interval satisfies the bar, 'missed' when none of it does."""
-    ok_lo, ok_hi = ((lo >= bar, hi >= bar) if side == ">=" else (lo <= bar, hi <= bar))
-    return "met" if ok_lo and ok_hi else "missed" if not (ok_lo or ok_hi) else "unclear"
+from calibration.patterns import BARS, COVERAGE_BAR, verdict
 
 
 def bars_of(validation: Path, seed: int) -> dict:

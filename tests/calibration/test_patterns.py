@@ -6,7 +6,7 @@ import pytest
 
 from calibration import load_record
 from calibration.patterns import (PATTERNS, monte_carlo_intervals, pattern_table,
-                                  pattern_values, retaliation)
+                                  pattern_values, retaliation, verdict)
 from calibration import targets as tg
 
 
@@ -72,3 +72,11 @@ def test_pattern_table_carries_the_monte_carlo_intervals():
         "pattern")
     spiral = table.loc["spiral_rung6_2019_2020"]
     assert spiral["mean"] == 0 and spiral["mean_mc_lo"] == 0 and 0 < spiral["mean_mc_hi"] < 0.2
+
+
+def test_a_bar_is_met_or_missed_only_when_the_whole_interval_says_so():
+    assert verdict(15, 19, "<=", 20) == "met"
+    assert verdict(17, 22, "<=", 20) == "unclear"
+    assert verdict(23, 30, "<=", 20) == "missed"
+    assert verdict(0.26, 0.31, ">=", 0.25) == "met"
+    assert verdict(2.58, 2.93, ">=", 3) == "missed"
