@@ -208,25 +208,39 @@ def shock_series(params: ModelParams, timeline: Timeline,
     return (tension if per_run else tension[:, 0]), restraint
 
 
+def step_series(params: ModelParams, timeline: Timeline, kind: str,
+                initial: float) -> np.ndarray:
+    """A daily value that holds ``initial`` until the scenario's first shock of ``kind``,
+    then each such shock's ``size`` from its date on (the documented posture, the announced
+    end of the combat mission)."""
+    days = np.arange(timeline.days)
+    out = np.full(timeline.days, float(initial))
+    for shock in sorted(params.shocks, key=lambda s: s.date):
+        if shock.kind == kind:
+            out[days >= timeline.day_of(shock.date)] = shock.size
+    return out
+
+
 def troop_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
     """Daily U.S. troops in Iraq and Syria (days x 2): ``us.troops_*`` until the scenario's
     first ``us_troops_*`` shock, then the documented posture."""
-    days = np.arange(timeline.days)
-    troops = np.empty((timeline.days, 2))
-    troops[:, 0], troops[:, 1] = params.us.troops_iraq, params.us.troops_syria
-    for shock in sorted(params.shocks, key=lambda s: s.date):
-        col = {"us_troops_iraq": 0, "us_troops_syria": 1}.get(shock.kind)
-        if col is not None:
-            troops[days >= timeline.day_of(shock.date), col] = shock.size
-    return troops
+    return np.column_stack([
+        step_series(params, timeline, "us_troops_iraq", params.us.troops_iraq),
+        step_series(params, timeline, "us_troops_syria", params.us.troops_syria)])
+
+
+def mission_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
+    """Daily share (0-1) of the U.S. combat mission's end announced: 0 until the scenario's
+    ``combat_mission_end`` shock, then its ``size``."""
+    return step_series(params, timeline, "combat_mission_end", 0.0)
 
 
 def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndarray,
                  war_onset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exogenous inputs the compiled days read (days x m x len(INPUTS)): regional
-    tension, troops in Iraq, troops in Syria, the combat mission's announced end. m is 1 when every replicate shares them, else
-    one column per replicate (the war's rise and decay fitted per run). Also Baghdad's
-    restraint override by day (NaN = none), from the same pass over the shocks."""
+    tension, troops in Iraq, troops in Syria, the combat mission's announced end. m is 1 when
+    every replicate shares them, else one column per replicate (the war's rise and decay
+    fitted per run). Also Baghdad's restraint override by day (NaN = none)."""
     per_run = len(np.unique(war_half_life)) > 1 or len(np.unique(war_onset)) > 1
     if per_run:
         tension, restraint = shock_series(params, timeline, war_half_life, war_onset)
@@ -241,13 +255,3 @@ def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndar
     out[:, :, 3] = mission_series(params, timeline)[:, None]
     return out, restraint
 
-
-def mission_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
-    """Daily share (0-1) of the U.S. combat mission's end announced: 0 until the scenario's
-    ``combat_mission_end`` shock, then its ``size``."""
-    days = np.arange(timeline.days)
-    out = np.zeros(timeline.days)
-    for shock in sorted(params.shocks, key=lambda s: s.date):
-        if shock.kind == "combat_mission_end":
-            out[days >= timeline.day_of(shock.date)] = shock.size
-    return out

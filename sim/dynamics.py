@@ -569,10 +569,11 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
     """
     row = inp[row_of(r, inp.shape[0])]
     tension = row[IN_TENSION] * p.shock_scale
-    # Fewer troops, fewer attacks; and once the end of the combat mission is announced, the
-    # factions' stated aim is on its way (``militias.mission_end_calm``; 0 = no effect).
-    exposure = (exposure_factor(s, p, row)
-                * (1.0 - p.mil_mission_end_calm * row[IN_MISSION_ENDED]))
+    # The day's factors common to every faction (once per replicate and day): fewer troops,
+    # fewer attacks; and once the end of the combat mission is announced, the factions'
+    # stated aim is on its way (``militias.mission_end_calm``; 0 = no effect).
+    common = (exposure_factor(s, p, row)
+              * (1.0 - p.mil_mission_end_calm * row[IN_MISSION_ENDED]))
     most = 0
     for f in factions:
         n_att[f] = 0
@@ -605,9 +606,9 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         u = uniform(s.key, t, ATTACK_COUNT + f)
         # Most days a faction does not attack; when the uniform says so even under an upper
         # bound of the rate, the exact rate (two exponentials) is not needed: the same draw.
-        if u < 1.0 - faction_rate(s, p, f, tension, exposure, follow, True):
+        if u < 1.0 - faction_rate(s, p, f, tension, common, follow, True):
             continue
-        k = kn.poisson(u, faction_rate(s, p, f, tension, exposure, follow, False),
+        k = kn.poisson(u, faction_rate(s, p, f, tension, common, follow, False),
                        int(p.mil_max_attacks_per_day))
         if k == 0:
             continue
@@ -628,10 +629,11 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
 
 
 @kn.jit_inline
-def faction_rate(s, p, f, tension, exposure, follow, upper):
+def faction_rate(s, p, f, tension, common, follow, upper):
     """Faction ``f``'s expected attacks today: its own rate (:func:`attack_rate`) and what
-    recent attacks excite (:func:`contagion_rate`), scaled by the U.S. troops exposed, by
-    the U.S. exit from Iraq and by Baghdad's negotiation of that exit. ``upper``: an upper
+    recent attacks excite (:func:`contagion_rate`), scaled by the day's ``common`` factor
+    (the U.S. troops exposed and the announced end of the combat mission), by the U.S. exit
+    from Iraq and by Baghdad's negotiation of that exit. ``upper``: an upper
     bound without exponentials (every factor but Baghdad's restraint is non-negative, and a
     negative restraint share makes both the rate and the bound negative: no attack)."""
     lam = attack_rate(
@@ -642,7 +644,7 @@ def faction_rate(s, p, f, tension, exposure, follow, upper):
     lam += contagion_rate(s.excitement * p.fac_base_share[f], s.fear[f], follow,
                           p.fac_alignment[f], s.leadership[f], s.restraint,
                           p.iraq_restraint_effect, p.mil_fear_weight, upper)
-    lam *= exposure * (1.0 if s.present_iraq else p.mil_after_exit_factor)
+    lam *= common * (1.0 if s.present_iraq else p.mil_after_exit_factor)
     if s.negotiating and s.present_iraq:
         lam *= p.mil_negotiation_calm
     return lam
