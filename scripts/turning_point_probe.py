@@ -9,7 +9,8 @@ next 60 days are from the record's. The score is a sum over the points of the sq
 difference of square roots, each divided by its median over the draws. Then it runs the lull
 (2024-02-05..07-15) from the state of 2024-01-31. It prints the lull's median for all draws
 and for the best ``--keep`` share by that score, the share of draws with a quiet 2024
-(≤ 20 documented attacks), and how those draws rank on the 2020-21 answers. This is a probe
+(≤ 20 documented attacks), how those draws rank on the 2020-21 answers, and which drawn
+parameters set the quiet draws apart from the loud ones (AUC). This is a probe
 of what a calibration on the turning points could learn, not a calibration. The README
 quotes its output.
 """
@@ -37,6 +38,8 @@ def main(argv=None) -> int:
     ap.add_argument("posterior", nargs="?", default="results/calibration_2024-01-31")
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--keep", type=float, default=0.1)
+    ap.add_argument("--top", type=int, default=6,
+                    help="how many parameters to list that set the quiet draws apart")
     a = ap.parse_args(argv)
     record = load_record()
     sc = load_scenario("scenarios/history.toml")
@@ -67,7 +70,28 @@ def main(argv=None) -> int:
     print(f"draws with a quiet 2024 (<= 20): {quiet.mean():.0%} of all, "
           f"{quiet[best].mean():.0%} of the best; their median rank on the pre-2024 points "
           f"{np.median(rank[quiet]) if quiet.any() else float('nan'):.2f} (0 best, 0.5 chance)")
+    if quiet.any() and not quiet.all():
+        print("what sets the quiet draws apart (AUC: the chance a quiet draw's value is above "
+              "a loud one's; 0.5 = no difference):")
+        for name, auc, q, lo in separating(overrides, quiet)[:a.top]:
+            print(f"  {name}: AUC {auc:.2f}, median {q:.3g} in quiet draws, {lo:.3g} in loud")
     return 0
+
+
+def separating(overrides, quiet) -> list[tuple[str, float, float, float]]:
+    """Each drawn parameter's AUC between the quiet and the loud draws (Mann-Whitney U /
+    n1 n2), its medians in both, most separating first."""
+    from scipy.stats import mannwhitneyu
+
+    rows = []
+    for name, values in overrides.items():
+        v = np.asarray(values, dtype=float)
+        if np.ptp(v) == 0:
+            continue
+        u = mannwhitneyu(v[quiet], v[~quiet]).statistic
+        rows.append((name, float(u / (quiet.sum() * (~quiet).sum())),
+                     float(np.median(v[quiet])), float(np.median(v[~quiet]))))
+    return sorted(rows, key=lambda row: -abs(row[1] - 0.5))
 
 
 if __name__ == "__main__":

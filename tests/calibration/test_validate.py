@@ -142,6 +142,23 @@ def test_turning_point_probe_runs_on_a_posterior(posterior_dir, capsys):
     assert "lull from the state of 2024-01-31 (record 5)" in printed
 
 
+def test_turning_point_probe_names_the_parameter_that_sets_quiet_draws_apart():
+    """separating(): a parameter higher in every quiet draw has AUC 1 and comes first; one
+    drawn independently of quietness sits near 0.5; a constant one is left out."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("probe", "scripts/turning_point_probe.py")
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    rng = np.random.default_rng(3)
+    quiet = np.arange(400) < 100
+    draws = {"noise": rng.uniform(size=400), "fixed": np.ones(400),
+             "half_life": np.where(quiet, 200.0, 100.0) + rng.uniform(size=400)}
+    rows = probe.separating(draws, quiet)
+    assert [r[0] for r in rows] == ["half_life", "noise"]
+    assert rows[0][1] == 1.0 and rows[0][2] > rows[0][3]
+    assert abs(rows[1][1] - 0.5) < 0.1
+
+
 def _seeds_script():
     import importlib.util
     spec = importlib.util.spec_from_file_location("seeds", "scripts/calibration_seeds.py")
