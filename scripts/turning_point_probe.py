@@ -10,7 +10,10 @@ difference of square roots, each divided by its median over the draws. Then it r
 (2024-02-05..07-15) from the state of 2024-01-31. It prints the lull's median for all draws
 and for the best ``--keep`` share by that score, the share of draws with a quiet 2024
 (≤ 20 documented attacks), how those draws rank on the 2020-21 answers, and which drawn
-parameters set the quiet draws apart from the loud ones (AUC). This is a probe
+parameters set the quiet draws apart from the loud ones (AUC). It also keeps the draws whose
+own Iran orders the stand-down by 2024-01-31, as the record's did (Qaani in Baghdad on
+2024-01-29; the replay forces acts, not Iran's directive), and prints their lull: the
+forecast filtered on that documented order. This is a probe
 of what a calibration on the turning points could learn, not a calibration. The README
 quotes its output.
 """
@@ -25,7 +28,7 @@ import numpy as np
 from calibration import load_record
 from calibration import posterior as pm
 from calibration.posterior import draw_from
-from calibration.responses import TURNING_POINTS, conditioned_attacks
+from calibration.responses import TURNING_POINTS, conditioned_attacks, restraining_at_origin
 from calibration.simulator import params_for_rule
 from sim.scenario import load_scenario
 
@@ -70,6 +73,15 @@ def main(argv=None) -> int:
     print(f"draws with a quiet 2024 (<= 20): {quiet.mean():.0%} of all, "
           f"{quiet[best].mean():.0%} of the best; their median rank on the pre-2024 points "
           f"{np.median(rank[quiet]) if quiet.any() else float('nan'):.2f} (0 best, 0.5 chance)")
+    lull_tp = TURNING_POINTS[-1]
+    ordered = restraining_at_origin(params, record, lull_tp.origin, seed, reps, overrides,
+                                    sc.start)
+    print(f"draws whose own Iran orders the stand-down by {lull_tp.origin} (as Qaani did on "
+          f"2024-01-29): {ordered.mean():.0%}; their lull median "
+          f"{np.median(lull[ordered]) if ordered.any() else float('nan'):g}, "
+          f"quiet (<= 20) in {quiet[ordered].mean() if ordered.any() else float('nan'):.0%}; "
+          f"the others' median "
+          f"{np.median(lull[~ordered]) if (~ordered).any() else float('nan'):g}")
     if quiet.any() and not quiet.all():
         print("what sets the quiet draws apart (AUC: the chance a quiet draw's value is above "
               "a loud one's; 0.5 = no difference):")

@@ -1,13 +1,16 @@
 """Turning points (calibration.responses): each is a documented act of the record, the record's
 counts are its rows, and runs that replay the record up to a point see nothing after it."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from calibration import load_record
 from calibration import targets as tg
-from calibration.responses import TURNING_POINTS, WINDOW_DAYS, response_table
+from calibration.responses import (TURNING_POINTS, WINDOW_DAYS, response_table,
+                                  restraining_at_origin)
 from sim.scenario import load_scenario
 
 
@@ -53,6 +56,23 @@ def test_runs_from_a_turning_point_do_not_see_the_record_after_it(record):
     cols = ["median", "lo90", "hi90"]
     pd.testing.assert_frame_equal(clean[cols], dirty[cols])
     assert dirty["record"].iloc[0] == clean["record"].iloc[0] + 1   # the record did change
+
+
+def test_restraining_at_origin_reads_the_models_own_directive_in_the_replayed_runs(record):
+    """An Iran whose score is always below its restrain threshold restrains in every run, one
+    that can never stand down in none, nor one whose score never falls below it."""
+    sc = load_scenario("scenarios/history.toml")
+    origin, reps = "2020-03-13", np.arange(40)
+
+    def share(**iran):
+        p = copy.deepcopy(sc.params)
+        for k, v in iran.items():
+            setattr(p.iran, k, v)
+        return restraining_at_origin(p, record, origin, sc.seed, reps).mean()
+
+    assert share(restrain_threshold=10.0, escalate_threshold=10.0) == 1.0
+    assert share(restrain_threshold=10.0, escalate_threshold=10.0, can_stand_down=0) == 0.0
+    assert share(restrain_threshold=-10.0) == 0.0
 
 
 # --- As calibration targets (escalation calibrate --turning-points) ---------------------------
