@@ -82,6 +82,11 @@ def main(argv=None) -> int:
           f"quiet (<= 20) in {quiet[ordered].mean() if ordered.any() else float('nan'):.0%}; "
           f"the others' median "
           f"{np.median(lull[~ordered]) if (~ordered).any() else float('nan'):g}")
+    if ordered.any() and not ordered.all():
+        print("what sets the draws whose Iran orders the stand-down apart (AUC, as below):")
+        for name, auc, q, lo in separating(overrides, ordered)[:a.top]:
+            print(f"  {name}: AUC {auc:.2f}, median {q:.3g} where Iran orders it, {lo:.3g} "
+                  f"where not")
     if quiet.any() and not quiet.all():
         print("what sets the quiet draws apart (AUC: the chance a quiet draw's value is above "
               "a loud one's; 0.5 = no difference):")
