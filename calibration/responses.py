@@ -103,7 +103,7 @@ def restraining_at_origin(params, record: pd.DataFrame, origin, seed: int,
     Baghdad on 2024-01-29) does not set the model's directive, which Iran works out from its
     own state. Runs whose Iran restrains at the origin are the ones that agree with such an
     order; keeping only them is a filter on the record's latent acts (a particle filter's
-    reading), which :mod:`scripts.turning_point_probe` reports beside the whole ensemble.
+    reading), which ``scripts/turning_point_probe.py`` reports beside the whole ensemble.
     """
     from sim.batch import simulate
     from calibration.observation import split_overrides

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--keep", type=float, default=0.1)
     ap.add_argument("--top", type=int, default=6,
-                    help="how many parameters to list that set the quiet draws apart")
+                    help="how many parameters each AUC list shows")
     a = ap.parse_args(argv)
     record = load_record()
     sc = load_scenario("scenarios/history.toml")
@@ -82,22 +82,22 @@ def main(argv=None) -> int:
           f"quiet (<= 20) in {quiet[ordered].mean() if ordered.any() else float('nan'):.0%}; "
           f"the others' median "
           f"{np.median(lull[~ordered]) if (~ordered).any() else float('nan'):g}")
-    if ordered.any() and not ordered.all():
-        print("what sets the draws whose Iran orders the stand-down apart (AUC, as below):")
-        for name, auc, q, lo in separating(overrides, ordered)[:a.top]:
-            print(f"  {name}: AUC {auc:.2f}, median {q:.3g} where Iran orders it, {lo:.3g} "
-                  f"where not")
-    if quiet.any() and not quiet.all():
-        print("what sets the quiet draws apart (AUC: the chance a quiet draw's value is above "
-              "a loud one's; 0.5 = no difference):")
-        for name, auc, q, lo in separating(overrides, quiet)[:a.top]:
-            print(f"  {name}: AUC {auc:.2f}, median {q:.3g} in quiet draws, {lo:.3g} in loud")
+    print("AUC below: the chance that a draw of the group has a higher value than a draw "
+          "outside it (0.5 = no difference)")
+    for group, what, inside, outside in (
+            (ordered, "the draws whose Iran orders the stand-down", "where Iran orders it",
+             "where not"),
+            (quiet, "the quiet draws", "in quiet draws", "in loud")):
+        if group.any() and not group.all():
+            print(f"what sets {what} apart:")
+            for name, auc, q, lo in separating(overrides, group)[:a.top]:
+                print(f"  {name}: AUC {auc:.2f}, median {q:.3g} {inside}, {lo:.3g} {outside}")
     return 0
 
 
-def separating(overrides, quiet) -> list[tuple[str, float, float, float]]:
-    """Each drawn parameter's AUC between the quiet and the loud draws (Mann-Whitney U /
-    n1 n2), its medians in both, most separating first."""
+def separating(overrides, group) -> list[tuple[str, float, float, float]]:
+    """Each drawn parameter's AUC between the draws in ``group`` (a boolean mask) and the
+    others (Mann-Whitney U / n1 n2), with its median in both; most separating first."""
     from scipy.stats import mannwhitneyu
 
     rows = []
@@ -105,11 +105,10 @@ def separating(overrides, quiet) -> list[tuple[str, float, float, float]]:
         v = np.asarray(values, dtype=float)
         if np.ptp(v) == 0:
             continue
-        u = mannwhitneyu(v[quiet], v[~quiet]).statistic
-        rows.append((name, float(u / (quiet.sum() * (~quiet).sum())),
-                     float(np.median(v[quiet])), float(np.median(v[~quiet]))))
+        u = mannwhitneyu(v[group], v[~group]).statistic
+        rows.append((name, float(u / (group.sum() * (~group).sum())),
+                     float(np.median(v[group])), float(np.median(v[~group]))))
     return sorted(rows, key=lambda row: -abs(row[1] - 0.5))
-
 
 if __name__ == "__main__":
     sys.exit(main())
