@@ -394,7 +394,10 @@ def validation_report(v, posterior_dir: str, command: str = "") -> str:
                   "Documented attacks in the window after each of the record's major acts: "
                   "the record beside runs that replay the record for every actor up to the act "
                   "and decide for themselves after it (`calibration/responses.py`). Inside "
-                  f"the 90% band: {int(r['inside'].sum())} of {len(r)}.", "",
+                  f"the 90% band: {int(r['inside'].sum())} of {len(r)}. `iran_restrains`: the "
+                  "share of those runs whose own Iran is ordering its proxies to stand down "
+                  "at the act (the replay forces acts, not Iran's directive); "
+                  "`median_if_restraining`: their median.", "",
                   _table(r.drop(columns=["description"])), "",
                   *[f"- `{x.turning_point}`: {x.description}" for x in r.itertuples()], ""]
     lines += ["## All targets", "", _table(t.drop(columns=["description"])), ""]

@@ -122,7 +122,10 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
                    points: tuple[TurningPoint, ...] = TURNING_POINTS,
                    start="2019-10-01") -> pd.DataFrame:
     """Documented attacks in each turning point's window: the record's count beside the
-    median and 90% band of runs that replay the record up to the point.
+    median and 90% band of runs that replay the record up to the point; and the share of
+    those runs whose own Iran is ordering its proxies to stand down at the point
+    (``iran_restrains``, :func:`restraining_at_origin`) with their median
+    (``median_if_restraining``; NaN when there is none).
 
     ``params``: the scenario's parameters (its rule); ``overrides``: one value per replicate
     (posterior draws); ``until``: a calibration's last day, to mark windows after it as out
@@ -132,9 +135,14 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
     for tp in points:
         x, y = conditioned_attacks(params, record, tp, seed, replicates, overrides, start)
         lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
+        restrains = restraining_at_origin(params, record, tp.origin, seed, replicates,
+                                          overrides, start)
         rows.append(dict(turning_point=tp.name, origin=tp.origin, window=f"{tp.start}..{tp.end}",
                          record=y, median=med, lo90=lo, hi90=hi, inside=bool(lo <= y <= hi),
                          sample="out" if until is not None and
                          pd.Timestamp(tp.start) > pd.Timestamp(until) else "in",
+                         iran_restrains=float(restrains.mean()),
+                         median_if_restraining=(float(np.median(x[restrains]))
+                                                if restrains.any() else np.nan),
                          description=tp.description))
     return pd.DataFrame(rows)

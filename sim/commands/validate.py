@@ -103,7 +103,10 @@ def main(args) -> int:
         print(f"turning points (runs replaying the record up to each): {int(r['inside'].sum())} "
               f"of {len(r)} inside the 90% band")
         print(r[["turning_point", "window", "record", "median", "lo90", "hi90", "inside",
-                 "sample"]].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+                 "sample", "iran_restrains", "median_if_restraining"]].to_string(
+                     index=False, float_format=lambda x: f"{x:.3g}"))
+        print("(iran_restrains: share of the runs whose own Iran is ordering a stand-down at "
+              "the act; median_if_restraining: their median)")
     if v.scores is not None and not v.scores.means.empty:
         print(f"out-of-sample after {v.until:%Y-%m-%d}, mean CRPS (lower is better):")
         print(v.scores.means.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

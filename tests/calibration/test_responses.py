@@ -75,6 +75,21 @@ def test_restraining_at_origin_reads_the_models_own_directive_in_the_replayed_ru
     assert share(restrain_threshold=-10.0) == 0.0
 
 
+def test_the_table_says_how_many_runs_iran_restrains_in_at_each_act(record):
+    """iran_restrains is the share of restraining_at_origin's runs and median_if_restraining
+    their median; an Iran that can never stand down gives 0 and no median."""
+    sc = load_scenario("scenarios/history.toml")
+    tp, reps = TURNING_POINTS[1], np.arange(30)
+    table = response_table(sc.params, record, sc.seed, reps, points=(tp,))
+    share = restraining_at_origin(sc.params, record, tp.origin, sc.seed, reps).mean()
+    assert table["iran_restrains"].iloc[0] == pytest.approx(share)
+    never = copy.deepcopy(sc.params)
+    never.iran.can_stand_down = 0
+    table = response_table(never, record, sc.seed, reps, points=(tp,))
+    assert table["iran_restrains"].iloc[0] == 0
+    assert np.isnan(table["median_if_restraining"].iloc[0])
+
+
 # --- As calibration targets (escalation calibrate --turning-points) ---------------------------
 
 def test_turning_point_targets_read_the_conditioned_runs_and_the_record_itself(record):
