@@ -495,7 +495,6 @@ def iran_state_attack(s, p, r, t, ev, count):
             killed = 1 + kn.poisson(uniform(k, t, IRAN_ATTACK + 3),
                                     p.wpn_killed_extra_mean[BALLISTIC], -1)
     us_k = killed if uniform(k, t, IRAN_ATTACK + 4) < p.us_us_share_of_killed else 0
-    s.risk += p.iran_risk_per_own_attack
     book_state_attack(s, p, r, t, p.state_attack_site, int(intercepted), wounded, us_k,
                       killed - us_k, 0, ev, count)
 
@@ -503,6 +502,10 @@ def iran_state_attack(s, p, r, t, ev, count):
 @jit_noalloc
 def book_state_attack(s, p, r, t, site, intercepted, wounded, us_k, co_k, documented, ev,
                       count):
+    """Book Iran's own attack, decided by the model or replayed from the record: its harm,
+    the rung, and the risk Iran now runs of a direct exchange (``iran.risk_per_own_attack``;
+    a replayed attack raises it as Iran's own does)."""
+    s.risk += p.iran_risk_per_own_attack
     s.td_state_attacks += 1
     s.td_us_killed += us_k
     s.td_coalition_killed += co_k

@@ -226,3 +226,19 @@ def test_the_announced_end_of_the_combat_mission_calms_by_its_share_from_its_dat
     ratio = (np.asarray(half.daily["attacks"])[day:].sum()
              / np.asarray(base.daily["attacks"])[day:].sum())
     assert 0.3 < ratio < 0.75
+
+
+def test_a_replayed_state_attack_raises_irans_risk_as_its_own_does():
+    """Under history replay Iran's missiles of 2020-01-08 come from the record; the risk of a
+    direct exchange that Iran then runs (iran.risk_per_own_attack) must follow, as it does
+    when the model's Iran decides the attack itself."""
+    sc = scenario(iran={"risk_per_own_attack": 2.5, "risk_half_life_days": 2000.0})
+    s, p = state_after(sc, n=3)
+    dyn.iran_phase(s, p, 0, None)
+    before = s.risk.copy()
+    from sim.replay import _prepare
+    missiles = {"action": "state_attack", "actor": "iran", "weapon": "ballistic_missile",
+                "site": "al_asad", "country": "iraq", "us_wounded": 0}
+    dyn.iran_phase(s, p, 1, None, [_prepare(missiles, p.sites)])
+    decay = 0.5 ** (1 / 2000.0)
+    np.testing.assert_allclose(s.risk, before * decay + 2.5)
