@@ -60,7 +60,8 @@ def test_runs_from_a_turning_point_do_not_see_the_record_after_it(record):
 
 def test_restraining_at_origin_reads_the_models_own_directive_in_the_replayed_runs(record):
     """An Iran whose score is always below its restrain threshold restrains in every run, one
-    that can never stand down in none, nor one whose score never falls below it."""
+    that can never stand down in none, nor one whose score never falls below it (no weight
+    on risk: tension and anger only raise the score)."""
     sc = load_scenario("scenarios/history.toml")
     origin, reps = "2020-03-13", np.arange(40)
 
@@ -72,7 +73,7 @@ def test_restraining_at_origin_reads_the_models_own_directive_in_the_replayed_ru
 
     assert share(restrain_threshold=10.0, escalate_threshold=10.0) == 1.0
     assert share(restrain_threshold=10.0, escalate_threshold=10.0, can_stand_down=0) == 0.0
-    assert share(restrain_threshold=-10.0) == 0.0
+    assert share(restrain_threshold=-10.0, risk_weight=0.0) == 0.0     # score >= 0 > -10
 
 
 def test_the_table_says_how_many_runs_iran_restrains_in_at_each_act(record):
