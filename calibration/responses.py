@@ -94,16 +94,17 @@ def conditioned_attacks(params, record: pd.DataFrame, tp: TurningPoint, seed: in
 def restraining_at_origin(params, record: pd.DataFrame, origin, seed: int,
                           replicates: np.ndarray,
                           overrides: dict[str, np.ndarray] | None = None,
-                          start="2019-10-01", days: int = 3) -> np.ndarray:
+                          start="2019-10-01") -> np.ndarray:
     """For each run that replays the record up to ``origin`` (as :func:`conditioned_attacks`,
     the same runs), whether the model's own Iran is ordering its proxies to stand down
-    ('restrain') on any of the ``days`` days up to ``origin``.
+    ('restrain') at the end of ``origin``.
 
     The replay forces what Iran did, not what it decided: a documented order (Qaani in
     Baghdad on 2024-01-29) does not set the model's directive, which Iran works out from its
     own state. Runs whose Iran restrains at the origin are the ones that agree with such an
     order; keeping only them is a filter on the record's latent acts (a particle filter's
     reading), which ``scripts/turning_point_probe.py`` reports beside the whole ensemble.
+    It reads the engine's state after the origin, so no daily table is kept.
     """
     from sim.batch import simulate
     from calibration.observation import split_overrides
@@ -112,9 +113,8 @@ def restraining_at_origin(params, record: pd.DataFrame, origin, seed: int,
     engine, _ = split_overrides(overrides)
     out = simulate(conditioned(params, origin, before), pd.Timestamp(start), origin, seed,
                    np.asarray(replicates, dtype=np.int64), overrides=engine,
-                   record_events=False, record_daily=True)
-    directive = np.asarray(out.daily["directive"])        # days x replicates; 0 = restrain
-    return (directive[-max(1, int(days)):] == 0).any(axis=0)
+                   record_events=False, record_daily=False)
+    return np.asarray(out.state.directive) == 0
 
 
 def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarray,

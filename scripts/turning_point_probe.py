@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     lull_tp = TURNING_POINTS[-1]
     ordered = restraining_at_origin(params, record, lull_tp.origin, seed, reps, overrides,
                                     sc.start)
-    print(f"draws whose own Iran orders the stand-down by {lull_tp.origin} (as Qaani did on "
+    print(f"draws whose own Iran orders the stand-down on {lull_tp.origin} (as Qaani did on "
           f"2024-01-29): {ordered.mean():.0%}; their lull median "
           f"{np.median(lull[ordered]) if ordered.any() else float('nan'):g}, "
           f"quiet (<= 20) in {quiet[ordered].mean() if ordered.any() else float('nan'):.0%}; "

@@ -23,7 +23,9 @@ from sim.rng import replicate_keys
 
 @dataclass
 class EngineOutput:
-    """Raw output of an engine: event codes, daily series (days x n), summary accumulators."""
+    """Raw output of an engine: event codes, daily series (days x n), summary accumulators,
+    and (:func:`simulate` only) the state after the last day, for what no series records
+    (e.g. Iran's directive on a forecast's origin, without a days x n table)."""
 
     replicates: np.ndarray
     timeline: Timeline
@@ -31,6 +33,7 @@ class EngineOutput:
     events: dict[str, np.ndarray] | None
     daily: dict[str, np.ndarray] | None
     summary: dict[str, np.ndarray]
+    state: "dyn.State | None" = None
 
 
 def simulate(params: ModelParams, start, end, seed: int, replicates, *,
@@ -65,7 +68,7 @@ def simulate(params: ModelParams, start, end, seed: int, replicates, *,
             rec.end_of_day(s, stop)
             t = stop + 1
     return EngineOutput(reps, timeline, p.sites, log.columns() if log else None, rec.daily,
-                        rec.summary())
+                        rec.summary(), s)
 
 
 def run_days(s: dyn.State, p: ParamArrays, t: int, stop: int, log, rec) -> int:
