@@ -4,7 +4,7 @@ or one draw of the ABC's own randomness?
     .venv/bin/python scripts/calibration_seeds.py --seeds 20191227,7,11 --out results/seeds
     .venv/bin/python scripts/calibration_seeds.py --seeds 20191227,7,11 \\
         --fit iran.war_risk_weight=uniform:0:2 --out results/seeds_warrisk
-    .venv/bin/python scripts/calibration_seeds.py --seeds 20191227,7,11 \
+    .venv/bin/python scripts/calibration_seeds.py --seeds 20191227,7,11 \\
         --until 2024-01-31 --out results/seeds_2024-01-31
 
 For each seed it runs ``escalation calibrate`` (the whole record, or up to ``--until``;

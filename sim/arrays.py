@@ -254,4 +254,3 @@ def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndar
     out[:, :, 2] = troops[:, 1:]
     out[:, :, 3] = mission_series(params, timeline)[:, None]
     return out, restraint
-
