@@ -77,6 +77,13 @@ def as_target(tp: TurningPoint) -> tg.Target:
                      clip=False, given=tp.origin)
 
 
+def replaying(params, record: pd.DataFrame, origin):
+    """``params`` whose runs replay ``record`` as it stood on ``origin`` (its rows up to that
+    day only) for every actor, then decide (``calibration.simulator.conditioned``)."""
+    before = record[pd.to_datetime(record["date"]) <= pd.Timestamp(origin)]
+    return conditioned(params, origin, before.reset_index(drop=True))
+
+
 def conditioned_attacks(params, record: pd.DataFrame, tp: TurningPoint, seed: int,
                         replicates: np.ndarray, overrides: dict[str, np.ndarray] | None = None,
                         start="2019-10-01") -> tuple[np.ndarray, float]:
@@ -84,9 +91,8 @@ def conditioned_attacks(params, record: pd.DataFrame, tp: TurningPoint, seed: in
     record as it stood on ``tp.origin`` (``calibration.simulator.conditioned``)."""
     start, target = pd.Timestamp(start), as_target(tp)
     reps = np.asarray(replicates, dtype=np.int64)
-    before = record[pd.to_datetime(record["date"]) <= pd.Timestamp(tp.origin)]
-    events = simulate_events(conditioned(params, tp.origin, before.reset_index(drop=True)),
-                             start, pd.Timestamp(tp.end), seed, reps, overrides)
+    events = simulate_events(replaying(params, record, tp.origin), start, pd.Timestamp(tp.end),
+                             seed, reps, overrides)
     simulated = target.compute(tg.daily_series(events, start, tp.end, reps))
     return simulated, float(target.compute(tg.daily_series(record, start, tp.end))[0])
 
@@ -109,9 +115,8 @@ def restraining_at_origin(params, record: pd.DataFrame, origin, seed: int,
     from sim.batch import simulate
     from calibration.observation import split_overrides
     origin = pd.Timestamp(origin)
-    before = record[pd.to_datetime(record["date"]) <= origin].reset_index(drop=True)
     engine, _ = split_overrides(overrides)
-    out = simulate(conditioned(params, origin, before), pd.Timestamp(start), origin, seed,
+    out = simulate(replaying(params, record, origin), pd.Timestamp(start), origin, seed,
                    np.asarray(replicates, dtype=np.int64), overrides=engine,
                    record_events=False, record_daily=False)
     return np.asarray(out.state.directive) == 0
