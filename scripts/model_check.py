@@ -62,4 +62,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.errors import InputError
+    try:
+        sys.exit(main())
+    except InputError as err:        # bad input: one line and exit 2, as the CLI
+        print(f"model_check: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)

@@ -111,4 +111,9 @@ def separating(overrides, group) -> list[tuple[str, float, float, float]]:
     return sorted(rows, key=lambda row: -abs(row[1] - 0.5))
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.errors import InputError
+    try:
+        sys.exit(main())
+    except InputError as err:        # bad input: one line and exit 2, as the CLI
+        print(f"turning_point_probe: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)

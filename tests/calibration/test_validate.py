@@ -186,3 +186,14 @@ def test_calibration_seeds_tabulates_the_bars_of_each_seed(tmp_path, capsys):
     assert (until / "validation_s2" / "scores.csv").is_file()     # out of sample after it
     assert seeds.main(["--seeds", "x", "--out", str(tmp_path / "bad")]) == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script, arg", [("scripts/turning_point_probe.py", "no/such/folder"),
+                                         ("scripts/model_check.py", "no_such.toml")])
+def test_the_scripts_answer_bad_input_with_one_line_and_exit_2(script, arg):
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, script, arg], capture_output=True, text=True)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and arg in lines[0] and "Traceback" not in done.stderr
