@@ -397,7 +397,11 @@ def validation_report(v, posterior_dir: str, command: str = "") -> str:
                   f"the 90% band: {int(r['inside'].sum())} of {len(r)}. `iran_restrains`: the "
                   "share of those runs whose own Iran is ordering its proxies to stand down "
                   "at the act (the replay forces acts, not Iran's directive); "
-                  "`median_if_restraining`: their median.", "",
+                  "`median_if_restraining`: their median. `stand_downs`: the factions whose "
+                  "suspension the record documents in the month up to the act (decisions known "
+                  "that day); `agree`: the share of runs in which they stand down too, and "
+                  "`*_if_agree` those runs' median and band (a particle filter's step; "
+                  "`calibration.responses.agreeing_at_origin`).", "",
                   _table(r.drop(columns=["description"])), "",
                   *[f"- `{x.turning_point}`: {x.description}" for x in r.itertuples()], ""]
     lines += ["## All targets", "", _table(t.drop(columns=["description"])), ""]

@@ -97,6 +97,56 @@ def conditioned_attacks(params, record: pd.DataFrame, tp: TurningPoint, seed: in
     return simulated, float(target.compute(tg.daily_series(record, start, tp.end))[0])
 
 
+#: How far back a faction's documented suspension still stands on an origin: a convention
+#: (the record has no row that ends a suspension; a month covers the 2024 one, announced
+#: the day before its origin, and no other origin has one within it).
+STANCE_DAYS = 30
+
+
+def documented_stand_downs(record: pd.DataFrame, origin) -> list[str]:
+    """The factions whose suspension of attacks on U.S. forces the record documents in the
+    :data:`STANCE_DAYS` days up to ``origin``: decisions a forecaster on that day knew of
+    (Kataib Hezbollah's of 2024-01-30 for the lull). Only the model's factions count; a
+    row after ``origin`` never does."""
+    from sim.events import FACTIONS
+    origin = pd.Timestamp(origin)
+    days = pd.to_datetime(record["date"])
+    rows = record[(record["action"] == "suspension") & (days <= origin)
+                  & (days > origin - pd.Timedelta(days=STANCE_DAYS))
+                  & record["actor"].isin(FACTIONS)]
+    return sorted(set(rows["actor"]))
+
+
+def state_at_origin(params, record: pd.DataFrame, origin, seed: int, replicates: np.ndarray,
+                    overrides: dict[str, np.ndarray] | None = None, start="2019-10-01"):
+    """The engine's state at the end of ``origin`` for the runs that replay the record up to
+    it (:func:`conditioned_attacks`' runs): what the model's actors have decided by then.
+    No daily table is kept."""
+    from sim.batch import simulate
+    from calibration.observation import split_overrides
+    origin = pd.Timestamp(origin)
+    engine, _ = split_overrides(overrides)
+    return simulate(replaying(params, record, origin), pd.Timestamp(start), origin, seed,
+                    np.asarray(replicates, dtype=np.int64), overrides=engine,
+                    record_events=False, record_daily=False).state
+
+
+def restraining(state) -> np.ndarray:
+    """Per run: whether the model's own Iran is ordering its proxies to stand down."""
+    return np.asarray(state.directive) == 0
+
+
+def agreeing(state, factions: list[str]) -> np.ndarray:
+    """Per run: whether every faction in ``factions`` is standing down (suspended by its own
+    fear, or obeying Iran's order); all True when ``factions`` is empty."""
+    from sim.events import FACTIONS
+    ok = np.ones(len(np.asarray(state.directive)), dtype=bool)
+    for name in factions:
+        f = FACTIONS.index(name)
+        ok &= (np.asarray(state.suspended)[:, f] | np.asarray(state.obeying)[:, f]).astype(bool)
+    return ok
+
+
 def restraining_at_origin(params, record: pd.DataFrame, origin, seed: int,
                           replicates: np.ndarray,
                           overrides: dict[str, np.ndarray] | None = None,
@@ -108,18 +158,27 @@ def restraining_at_origin(params, record: pd.DataFrame, origin, seed: int,
     The replay forces what Iran did, not what it decided: a documented order (Qaani in
     Baghdad on 2024-01-29) does not set the model's directive, which Iran works out from its
     own state. Runs whose Iran restrains at the origin are the ones that agree with such an
-    order; keeping only them is a filter on the record's latent acts (a particle filter's
-    reading), which ``scripts/turning_point_probe.py`` reports beside the whole ensemble.
-    It reads the engine's state after the origin, so no daily table is kept.
+    order; ``scripts/turning_point_probe.py`` reports them beside the whole ensemble.
     """
-    from sim.batch import simulate
-    from calibration.observation import split_overrides
-    origin = pd.Timestamp(origin)
-    engine, _ = split_overrides(overrides)
-    out = simulate(replaying(params, record, origin), pd.Timestamp(start), origin, seed,
-                   np.asarray(replicates, dtype=np.int64), overrides=engine,
-                   record_events=False, record_daily=False)
-    return np.asarray(out.state.directive) == 0
+    return restraining(state_at_origin(params, record, origin, seed, replicates, overrides,
+                                       start))
+
+
+def agreeing_at_origin(params, record: pd.DataFrame, origin, seed: int,
+                       replicates: np.ndarray,
+                       overrides: dict[str, np.ndarray] | None = None,
+                       start="2019-10-01") -> np.ndarray:
+    """For each run that replays the record up to ``origin``, whether its factions stand
+    where the record says they stood on that day (:func:`documented_stand_downs`).
+
+    The replay forces acts, not decisions: Kataib Hezbollah's suspension of 2024-01-30 does
+    not make the model's Kataib Hezbollah stand down. Keeping the runs that agree with the
+    documented decisions is a particle filter's step (the record observes part of the
+    actors' state, and runs that contradict it are dropped); what was known on the origin
+    only, so the forecast stays a forecast.
+    """
+    return agreeing(state_at_origin(params, record, origin, seed, replicates, overrides, start),
+                    documented_stand_downs(record, origin))
 
 
 def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarray,
@@ -130,7 +189,10 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
     median and 90% band of runs that replay the record up to the point; and the share of
     those runs whose own Iran is ordering its proxies to stand down at the point
     (``iran_restrains``, :func:`restraining_at_origin`) with their median
-    (``median_if_restraining``; NaN when there is none).
+    (``median_if_restraining``; NaN when there is none); and the runs that agree with the
+    decisions documented by the origin (``stand_downs``, :func:`agreeing_at_origin`): their
+    share (``agree``), median and 90% band (``*_if_agree``), the forecast filtered on what
+    was known that day. Where nothing is documented every run agrees.
 
     ``params``: the scenario's parameters (its rule); ``overrides``: one value per replicate
     (posterior draws); ``until``: a calibration's last day, to mark windows after it as out
@@ -140,8 +202,13 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
     for tp in points:
         x, y = conditioned_attacks(params, record, tp, seed, replicates, overrides, start)
         lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95])
-        restrains = restraining_at_origin(params, record, tp.origin, seed, replicates,
-                                          overrides, start)
+        state = state_at_origin(params, record, tp.origin, seed, replicates, overrides, start)
+        restrains = restraining(state)
+        stances = documented_stand_downs(record, tp.origin)
+        agree = agreeing(state, stances)
+        kept = x[agree]
+        a_lo, a_med, a_hi = (np.quantile(kept, [0.05, 0.5, 0.95]) if len(kept)
+                             else (np.nan,) * 3)
         rows.append(dict(turning_point=tp.name, origin=tp.origin, window=f"{tp.start}..{tp.end}",
                          record=y, median=med, lo90=lo, hi90=hi, inside=bool(lo <= y <= hi),
                          sample="out" if until is not None and
@@ -149,5 +216,9 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
                          iran_restrains=float(restrains.mean()),
                          median_if_restraining=(float(np.median(x[restrains]))
                                                 if restrains.any() else np.nan),
+                         stand_downs=", ".join(stances) or "-",
+                         agree=float(agree.mean()), median_if_agree=a_med,
+                         lo90_if_agree=a_lo, hi90_if_agree=a_hi,
+                         inside_if_agree=bool(a_lo <= y <= a_hi),
                          description=tp.description))
     return pd.DataFrame(rows)

@@ -49,7 +49,8 @@ def main(argv=None) -> int:
     resp = response_table(sc.params, record, sc.seed, reps, start=sc.start)
     print("\nturning points (runs replaying the record up to each):")
     print(resp[["turning_point", "window", "record", "median", "lo90", "hi90", "inside",
-                "iran_restrains", "median_if_restraining"]].to_string(index=False))
+                "iran_restrains", "median_if_restraining", "agree",
+                "median_if_agree"]].to_string(index=False))
     p = pats.set_index("pattern")
     n_in = int(inside.sum()) + int(pats["inside"].sum())
     n_all = len(targets) + len(pats)

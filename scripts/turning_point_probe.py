@@ -12,8 +12,10 @@ and for the best ``--keep`` share by that score, the share of draws with a quiet
 (≤ 20 documented attacks), how those draws rank on the 2020-21 answers, and which drawn
 parameters set the quiet draws apart from the loud ones (AUC). It also keeps the draws whose
 own Iran orders the stand-down by 2024-01-31, as the record's did (Qaani in Baghdad on
-2024-01-29; the replay forces acts, not Iran's directive), and prints their lull: the
-forecast filtered on that documented order. This is a probe
+2024-01-29; the replay forces acts, not Iran's directive), and prints their lull; and the
+draws that agree with the stand-downs known on the origin (Kataib Hezbollah's suspension of
+2024-01-30, ``calibration.responses.agreeing_at_origin``): the forecast filtered on what
+was documented that day. This is a probe
 of what a calibration on the turning points could learn, not a calibration. The README
 quotes its output.
 """
@@ -28,7 +30,8 @@ import numpy as np
 from calibration import load_record
 from calibration import posterior as pm
 from calibration.posterior import draw_from
-from calibration.responses import TURNING_POINTS, conditioned_attacks, restraining_at_origin
+from calibration.responses import (TURNING_POINTS, agreeing_at_origin, conditioned_attacks,
+                                  documented_stand_downs, restraining_at_origin)
 from calibration.simulator import params_for_rule
 from sim.scenario import load_scenario
 
@@ -82,6 +85,12 @@ def main(argv=None) -> int:
           f"quiet (<= 20) in {quiet[ordered].mean() if ordered.any() else float('nan'):.0%}; "
           f"the others' median "
           f"{np.median(lull[~ordered]) if (~ordered).any() else float('nan'):g}")
+    agree = agreeing_at_origin(params, record, lull_tp.origin, seed, reps, overrides, sc.start)
+    print(f"draws that agree with the stand-downs documented by {lull_tp.origin} "
+          f"({', '.join(documented_stand_downs(record, lull_tp.origin)) or 'none'}): "
+          f"{agree.mean():.0%}; their lull median "
+          f"{np.median(lull[agree]) if agree.any() else float('nan'):g}, quiet (<= 20) in "
+          f"{quiet[agree].mean() if agree.any() else float('nan'):.0%}")
     print("AUC below: the chance that a draw of the group has a higher value than a draw "
           "outside it (0.5 = no difference)")
     for group, what, inside, outside in (

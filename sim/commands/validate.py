@@ -107,6 +107,12 @@ def main(args) -> int:
                      index=False, float_format=lambda x: f"{x:.3g}"))
         print("(iran_restrains: share of the runs whose own Iran is ordering a stand-down at "
               "the act; median_if_restraining: their median)")
+        for x in r[r["stand_downs"] != "-"].itertuples():
+            print(f"{x.turning_point}, the runs that agree with the stand-downs documented by "
+                  f"{x.origin} ({x.stand_downs}): {x.agree:.0%} of them; median "
+                  f"{x.median_if_agree:.3g} (90%: {x.lo90_if_agree:.3g} to "
+                  f"{x.hi90_if_agree:.3g}), the record's {x.record:.3g} "
+                  f"{'inside' if x.inside_if_agree else 'outside'}")
     if v.scores is not None and not v.scores.means.empty:
         print(f"out-of-sample after {v.until:%Y-%m-%d}, mean CRPS (lower is better):")
         print(v.scores.means.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

@@ -9,7 +9,8 @@ import pytest
 
 from calibration import load_record
 from calibration import targets as tg
-from calibration.responses import (TURNING_POINTS, WINDOW_DAYS, response_table,
+from calibration.responses import (TURNING_POINTS, WINDOW_DAYS, agreeing_at_origin,
+                                  documented_stand_downs, response_table,
                                   restraining_at_origin)
 from sim.scenario import load_scenario
 
@@ -89,6 +90,58 @@ def test_the_table_says_how_many_runs_iran_restrains_in_at_each_act(record):
     table = response_table(never, record, sc.seed, reps, points=(tp,))
     assert table["iran_restrains"].iloc[0] == 0
     assert np.isnan(table["median_if_restraining"].iloc[0])
+
+
+def test_the_stand_downs_documented_by_an_origin_are_known_that_day_and_recent(record):
+    """Kataib Hezbollah's suspension of 2024-01-30 stands on the lull's origin; no other
+    origin has one within a month; a suspension dated after an origin never counts."""
+    assert documented_stand_downs(record, "2024-01-31") == ["kataib_hezbollah"]
+    assert documented_stand_downs(record, "2024-01-29") == []          # the day before it
+    assert documented_stand_downs(record, "2024-03-15") == []          # more than a month on
+    for tp in TURNING_POINTS[:-1]:
+        assert documented_stand_downs(record, tp.origin) == [], tp.name
+
+
+def test_agreeing_runs_are_those_whose_faction_stands_down_as_documented(record):
+    """With a documented suspension, a Kataib Hezbollah that always obeys an order Iran always
+    gives agrees in every run, one that never obeys nor fears in none; with nothing
+    documented every run agrees."""
+    sc = load_scenario("scenarios/history.toml")
+    origin, reps = "2024-01-31", np.arange(30)
+
+    def share(compliance, **iran):
+        p = copy.deepcopy(sc.params)
+        for k, v in iran.items():
+            setattr(p.iran, k, v)
+        p.factions["kataib_hezbollah"].compliance = compliance
+        if compliance == 0:
+            p.militias.suspend_margin = 20.0       # its own fear does not suspend it either
+        return agreeing_at_origin(p, record, origin, sc.seed, reps).mean()
+
+    assert share(1.0, restrain_threshold=10.0, escalate_threshold=10.0) == 1.0
+    assert share(0.0, restrain_threshold=10.0, escalate_threshold=10.0) == 0.0
+    nothing = agreeing_at_origin(sc.params, record, "2021-02-25", sc.seed, reps)
+    assert nothing.all()
+
+
+def test_the_table_filters_the_lull_on_the_documented_stand_down(record):
+    """The lull's row names Kataib Hezbollah, its agree share is agreeing_at_origin's, and its
+    filtered median is the median of those runs' attacks; a point with nothing documented
+    keeps every run (agree 1, the same median)."""
+    sc = load_scenario("scenarios/history.toml")
+    reps = np.arange(30)
+    table = response_table(sc.params, record, sc.seed, reps,
+                           points=(TURNING_POINTS[1], TURNING_POINTS[-1]))
+    taji, lull = table.iloc[0], table.iloc[1]
+    assert taji["stand_downs"] == "-" and taji["agree"] == 1.0
+    assert taji["median_if_agree"] == taji["median"]
+    assert lull["stand_downs"] == "kataib_hezbollah"
+    agree = agreeing_at_origin(sc.params, record, "2024-01-31", sc.seed, reps)
+    assert lull["agree"] == pytest.approx(agree.mean())
+    if agree.any():
+        from calibration.responses import conditioned_attacks
+        x, _ = conditioned_attacks(sc.params, record, TURNING_POINTS[-1], sc.seed, reps)
+        assert lull["median_if_agree"] == pytest.approx(np.median(x[agree]))
 
 
 # --- As calibration targets (escalation calibrate --turning-points) ---------------------------
