@@ -167,6 +167,7 @@ def _state_dtype() -> np.dtype:
         ("key", np.uint64),
         # Iran
         ("anger", f8), ("risk", f8), ("directive", i8), ("directive_multiplier", f8),
+        ("exchange_risk", f8),   # the risk of a direct exchange after Iran's own attack
         ("tension", f8),     # today's regional tension (Iran's day; the risk of deaths)
         ("retaliation_day", i8), ("order_day", i8),
         # militias, per faction
@@ -452,6 +453,7 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
     """
     s.anger *= p.decay_anger
     s.risk *= p.decay_risk
+    s.exchange_risk *= p.decay_risk
     tension = inp[row_of(r, inp.shape[0]), IN_TENSION] * p.shock_scale
     s.tension = tension
     score = (p.iran_directive_bias + p.iran_tension_weight * tension
@@ -504,8 +506,10 @@ def book_state_attack(s, p, r, t, site, intercepted, wounded, us_k, co_k, docume
                       count):
     """Book Iran's own attack, decided by the model or replayed from the record: its harm,
     the rung, and the risk Iran now runs of a direct exchange (``iran.risk_per_own_attack``;
-    a replayed attack raises it as Iran's own does)."""
-    s.risk += p.iran_risk_per_own_attack
+    a replayed attack raises it as Iran's own does). That risk holds back Iran's own next
+    answer (:func:`execute_strike`), not its proxies: after 2020-01-08 Iran stepped back from
+    direct exchange while the militias' campaign went on."""
+    s.exchange_risk += p.iran_risk_per_own_attack
     s.td_state_attacks += 1
     s.td_us_killed += us_k
     s.td_coalition_killed += co_k
@@ -974,7 +978,9 @@ def execute_strike(s, p, r, t, f, country, size, leaders, killed, iraqi, command
     Baghdad's sovereignty grievance raised when it lands on Iraqi soil."""
     # Strikes in Syria reach less of a faction (its headquarters are in Iraq, 002).
     effect = size * (p.us_syria_effect if country == SYRIA else 1.0)
-    retaliate = commander and uniform(s.key, t, US_STRIKE + 5) < p.iran_retaliation_probability
+    # Iran answers the killing of its commander itself, less likely soon after its own attack
+    retaliate = commander and (uniform(s.key, t, US_STRIKE + 5)
+                               < p.iran_retaliation_probability * np.exp(-s.exchange_risk))
     s.fighters[f] = max(s.fighters[f] - killed, 0.0)
     loss = min(max(p.mil_arsenal_loss_per_strike * effect, 0.0), 1.0)
     for w in range(W):

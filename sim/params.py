@@ -92,8 +92,11 @@ class IranParams:
         0.1, 0, 5, source="prior",
         doc="risk added per target of a U.S. strike round (a large round signals resolve)")
     risk_per_own_attack: float = param(
-        3.0, 0, 20, source="prior (record: Iran stood down after its own missiles of 2020-01-08)",
-        doc="risk added when Iran attacks U.S. forces itself (a direct exchange)")
+        3.0, 0, 20, source="prior (Iran stepped back from direct exchange after its missiles of "
+                           "2020-01-08)",
+        doc="risk of a direct exchange added when Iran attacks U.S. forces itself: Iran "
+            "answers its next commander's killing itself with probability "
+            "retaliation_probability x exp(-risk); it does not order the proxies down")
     retaliation_probability: float = param(
         1.0, 0, 1, source="record: 2020-01-08 al-Asad answer to 2020-01-03 (1 of 1)",
         doc="chance Iran attacks U.S. forces itself after its commander is killed")

@@ -228,17 +228,33 @@ def test_the_announced_end_of_the_combat_mission_calms_by_its_share_from_its_dat
     assert 0.3 < ratio < 0.75
 
 
-def test_a_replayed_state_attack_raises_irans_risk_as_its_own_does():
+def test_a_replayed_state_attack_raises_irans_exchange_risk_as_its_own_does():
     """Under history replay Iran's missiles of 2020-01-08 come from the record; the risk of a
     direct exchange that Iran then runs (iran.risk_per_own_attack) must follow, as it does
-    when the model's Iran decides the attack itself."""
+    when the model's Iran decides the attack itself; the risk that orders the proxies down
+    does not move (Iran stepped back from direct exchange, the militias went on)."""
     sc = scenario(iran={"risk_per_own_attack": 2.5, "risk_half_life_days": 2000.0})
     s, p = state_after(sc, n=3)
     dyn.iran_phase(s, p, 0, None)
-    before = s.risk.copy()
+    before, proxies = s.exchange_risk.copy(), s.risk.copy()
     from sim.replay import _prepare
     missiles = {"action": "state_attack", "actor": "iran", "weapon": "ballistic_missile",
                 "site": "al_asad", "country": "iraq", "us_wounded": 0}
     dyn.iran_phase(s, p, 1, None, [_prepare(missiles, p.sites)])
     decay = 0.5 ** (1 / 2000.0)
-    np.testing.assert_allclose(s.risk, before * decay + 2.5)
+    np.testing.assert_allclose(s.exchange_risk, before * decay + 2.5)
+    np.testing.assert_allclose(s.risk, proxies * decay)
+
+
+def test_iran_answers_its_commanders_killing_itself_less_soon_after_its_own_attack():
+    """A commander killed (the strike of 2020-01-03, replayed) is answered by Iran's own attack
+    with probability retaliation_probability x exp(-exchange risk): always with no risk,
+    never with a large one."""
+    from sim.replay import _prepare
+    sc = scenario(iran={"retaliation_probability": 1.0})
+    strike = {"action": "leader_strike", "actor": "us", "target": "iran", "country": "iraq"}
+    for risk, answered in ((0.0, True), (50.0, False)):
+        s, p = state_after(sc, n=20)
+        s.rec["exchange_risk"] = risk
+        dyn.us_phase(s, p, 0, None, [_prepare(strike, p.sites)])
+        assert ((s.retaliation_day != dyn.NEVER) == answered).all(), risk
