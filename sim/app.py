@@ -404,8 +404,9 @@ def others_figure(model: AppModel) -> Figure:
 
     Iran's directive follows a score of gain (regional tension, anger at U.S. strikes) minus
     ``iran.risk_weight`` times the risk of a direct U.S. answer (raised by the U.S. deaths
-    its proxies cause, by large strike rounds and by its own attacks): a rise of the risk
-    can turn the directive to 'restrain', an order to stand down."""
+    its proxies cause and by large strike rounds): a rise of the risk can turn the directive
+    to 'restrain', an order to stand down. Iran's own attacks raise a separate risk, of a
+    direct exchange, that holds back its own next answer, not the proxies (not drawn)."""
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     axes = fig.subplots(4, 1, sharex=True, height_ratios=[0.6, 0.7, 1, 1])
     sim = model.history()
@@ -420,7 +421,7 @@ def others_figure(model: AppModel) -> Figure:
     axes[0].set_ylabel("Iran's directive\nto its proxies", fontsize=8)
     axes[1].set_ylabel("Iran's risk of a\nU.S. answer (a.u.)", fontsize=8)
     axes[1].set_ylim(0, max(1.0, _top(sim, "risk")))
-    axes[1].annotate("lowers the directive: U.S. deaths, large rounds, Iran's own attacks",
+    axes[1].annotate("lowers the directive: U.S. deaths, large rounds",
                      (0.005, 0.97), xycoords="axes fraction", fontsize=6.5, va="top",
                      color="#CC79A7")
     iraq = model.scenario.params.iraq

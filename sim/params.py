@@ -99,7 +99,8 @@ class IranParams:
             "retaliation_probability x exp(-risk); it does not order the proxies down")
     retaliation_probability: float = param(
         1.0, 0, 1, source="record: 2020-01-08 al-Asad answer to 2020-01-03 (1 of 1)",
-        doc="chance Iran attacks U.S. forces itself after its commander is killed")
+        doc="chance Iran attacks U.S. forces itself after its commander is killed, with no "
+            "attack of its own in recent memory (see risk_per_own_attack)")
     retaliation_lag_days: int = param(
         5, 0, 60, integer=True, source="record: 2020-01-03 strike, 2020-01-08 answer",
         doc="days from the killing to Iran's own attack")
