@@ -159,6 +159,27 @@ def test_turning_point_probe_names_the_parameter_that_sets_quiet_draws_apart():
     assert abs(rows[1][1] - 0.5) < 0.1
 
 
+def test_campaign_fade_reads_the_record_and_the_models_directive():
+    """scripts/campaign_fade.py, whose table the README quotes: the record's column is its
+    documented attacks a week; an Iran that can never stand down restrains on no day; the
+    median run's documented attacks never exceed all its attacks."""
+    import importlib.util
+    from calibration import load_record
+    from sim.scenario import load_scenario
+    spec = importlib.util.spec_from_file_location("fade", "scripts/campaign_fade.py")
+    fade = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fade)
+    sc = load_scenario("scenarios/history.toml", overrides=["iran.can_stand_down=0"])
+    table = fade.fade_table(sc, 12)
+    assert len(table) == len(fade.PERIODS) and (table["iran_restrains"] == 0).all()
+    assert (table["model_documented"] <= table["model_all"] + 1e-9).all()
+    series = tg.daily_series(load_record(), sc.start, fade.END)
+    first, last = fade.PERIODS[-1]
+    weeks = ((pd.Timestamp(last) - pd.Timestamp(first)).days + 1) / 7
+    assert table["record_documented"].iloc[-1] == pytest.approx(
+        series.window("attacks", series.day(first), series.day(last))[0] / weeks)
+
+
 def _seeds_script():
     import importlib.util
     spec = importlib.util.spec_from_file_location("seeds", "scripts/calibration_seeds.py")
@@ -189,7 +210,8 @@ def test_calibration_seeds_tabulates_the_bars_of_each_seed(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("script, arg", [("scripts/turning_point_probe.py", "no/such/folder"),
-                                         ("scripts/model_check.py", "no_such.toml")])
+                                         ("scripts/model_check.py", "no_such.toml"),
+                                         ("scripts/campaign_fade.py", "no_such.toml")])
 def test_the_scripts_answer_bad_input_with_one_line_and_exit_2(script, arg):
     import subprocess
     import sys
