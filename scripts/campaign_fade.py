@@ -74,9 +74,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from sim.errors import InputError
-    try:
-        sys.exit(main())
-    except InputError as err:        # bad input: one line and exit 2, as the CLI
-        print(f"campaign_fade: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
+    from sim.errors import run_script
+    run_script(main, "campaign_fade")

@@ -12,7 +12,6 @@ value lies inside the band.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 import pandas as pd
@@ -63,9 +62,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from sim.errors import InputError
-    try:
-        sys.exit(main())
-    except InputError as err:        # bad input: one line and exit 2, as the CLI
-        print(f"model_check: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
+    from sim.errors import run_script
+    run_script(main, "model_check")

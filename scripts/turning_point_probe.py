@@ -23,7 +23,6 @@ quotes its output.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 
@@ -120,9 +119,5 @@ def separating(overrides, group) -> list[tuple[str, float, float, float]]:
     return sorted(rows, key=lambda row: -abs(row[1] - 0.5))
 
 if __name__ == "__main__":
-    from sim.errors import InputError
-    try:
-        sys.exit(main())
-    except InputError as err:        # bad input: one line and exit 2, as the CLI
-        print(f"turning_point_probe: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
+    from sim.errors import run_script
+    run_script(main, "turning_point_probe")

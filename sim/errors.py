@@ -19,3 +19,14 @@ class InputError(ValueError):
         self.message = message
         where = ": ".join(str(p) for p in (file, field) if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def run_script(main, name: str) -> None:
+    """Run a script's ``main()`` and exit with its code; bad input (:class:`InputError`) is
+    one line on stderr, prefixed by ``name``, and exit code 2, as in the CLI."""
+    import sys
+    try:
+        sys.exit(main())
+    except InputError as err:
+        print(f"{name}: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
