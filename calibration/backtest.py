@@ -384,28 +384,42 @@ class OriginResult:
     seconds: dict
     fits: dict
     fan: dict
+    kept: float = 1.0      # share of the forecast runs kept (``forecast_ensemble``)
 
 
 def forecast_ensemble(post, scenario, end, replicates: int, seed: int, condition_on=None):
     """Daily series (and highest rungs) of ``replicates`` runs from the scenario's start to
-    ``end``, one posterior draw each; ``condition_on`` (origin, record up to it): the runs
-    replay that record up to the origin (``calibration.simulator.conditioned``)."""
+    ``end``, one posterior draw each, and the share of runs kept; ``condition_on`` (origin,
+    record up to it): the runs replay that record up to the origin
+    (``calibration.simulator.conditioned``), and only those that agree with the stand-downs
+    it documents are kept (``calibration.responses.agreeing_at_origin``: the replay forces
+    acts, not decisions; all runs are kept when nothing is documented or none agrees)."""
     from calibration.posterior import draw_from
+    from calibration.responses import agreeing, documented_stand_downs, state_at_origin
     from calibration.simulator import conditioned, params_for_rule, simulate_events
     overrides = draw_from(post, replicates, seed)
     params = params_for_rule(scenario.params, post.best_rule)
-    if condition_on is not None:
-        params = conditioned(params, *condition_on)
     reps = FORECAST_REPLICATE + np.arange(replicates)
+    kept = reps
+    if condition_on is not None:
+        origin, before = condition_on
+        stances = documented_stand_downs(before, origin)
+        if stances:
+            agree = agreeing(state_at_origin(params, before, origin, seed, reps, overrides,
+                                             scenario.start), stances)
+            kept = reps[agree] if agree.any() else reps
+        params = conditioned(params, *condition_on)
     parts = []
     for lo in range(0, replicates, 500):
         sl = slice(lo, lo + 500)
         parts.append(simulate_events(params, scenario.start, end, seed, reps[sl],
                                      {k: v[sl] for k, v in overrides.items()}))
     events = pd.concat(parts, ignore_index=True)
-    s = tg.daily_series(events, scenario.start, end, reps)
+    if len(kept) < len(reps):
+        events = events[events["replicate"].isin(kept)].reset_index(drop=True)
+    s = tg.daily_series(events, scenario.start, end, kept)
     documented = s.documented        # the highest rung is compared with the record's rows
-    return s, daily_max_rung(documented.events, documented)
+    return s, daily_max_rung(documented.events, documented), len(kept) / len(reps)
 
 
 def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origin,
@@ -415,7 +429,8 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
                     workers: int = 1, progress: bool = False,
                     condition: bool = False) -> OriginResult:
     """Calibrate on the record up to ``origin``, forecast the horizon, score every forecaster.
-    ``condition``: the forecast runs replay the record (as it stood at the origin) up to it.
+    ``condition``: the forecast runs replay the record (as it stood at the origin) up to it,
+    and only those that agree with the stand-downs it documents are kept.
 
     ``record`` and ``tallies`` are the whole record: the cut happens here, so a caller cannot
     leak by mistake; the observed values of the windows come from the whole record.
@@ -431,8 +446,8 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
                      workers=workers, record=rec_before, tallies=tal_before,
                      progress=progress)
     t1 = time.perf_counter()
-    series, rung = forecast_ensemble(post, scenario, end, replicates, seed,
-                                     (origin, rec_before) if condition else None)
+    series, rung, kept = forecast_ensemble(post, scenario, end, replicates, seed,
+                                           (origin, rec_before) if condition else None)
     t2 = time.perf_counter()
 
     start = scenario.start
@@ -467,7 +482,7 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
         int(post.meta["simulations"]),
         dict(calibrate_s=round(t1 - t0, 1), forecast_s=round(t2 - t1, 1),
              score_s=round(time.perf_counter() - t2, 1), baselines_s=round(t3 - t2, 1)),
-        dict(base.fits, covariates=cov_names), fan)
+        dict(base.fits, covariates=cov_names), fan, kept)
 
 
 def _fan(series, rec_series, base: BaselineSet, origin, end, start) -> dict:

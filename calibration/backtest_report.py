@@ -124,7 +124,8 @@ def report_text(bt: Backtest, patterns: pd.DataFrame, command: str) -> str:
     for r in bt.origins:
         s = r.posterior_summary.set_index("parameter")["q50"]
         post_rows.append(dict(origin=r.origin.strftime("%Y-%m-%d"), rule=r.best_rule,
-                              simulations=r.simulations, **s.to_dict(), **r.seconds))
+                              simulations=r.simulations, runs_kept=r.kept, **s.to_dict(),
+                              **r.seconds))
     inside = int(patterns["inside"].sum()) if len(patterns) else 0
     lines = [
         "# Backtest: rolling-origin forecasts against baselines",
@@ -136,7 +137,9 @@ def report_text(bt: Backtest, patterns: pd.DataFrame, command: str) -> str:
         f"origin; {bt.settings['replicates']} forecast runs; seed {bt.settings['seed']}",
         f"- dated inputs taken away (`--without`): "
         f"{', '.join(bt.without) if bt.without else 'none'}",
-        "- the model's runs " + ("replay the record up to each origin (`--condition`)"
+        "- the model's runs " + ("replay the record up to each origin (`--condition`), and "
+                                 "only those that agree with the stand-downs it documents are "
+                                 "kept (`runs_kept` below)"
                                  if bt.settings.get("condition") else
                                  "are not conditioned on the record before the origin"),
         f"- time: {bt.seconds:.0f} s",

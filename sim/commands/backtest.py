@@ -50,7 +50,8 @@ def add_arguments(p) -> None:
     p.add_argument("--condition", action="store_true",
                    help="start each forecast from the state the record leaves: every actor "
                         "acts as the record (as it stood at the origin) says up to the "
-                        "origin, then decides for itself ([replay] until)")
+                        "origin, then decides for itself ([replay] until); only the runs "
+                        "that agree with the stand-downs it documents are kept")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="local worker processes for the calibrations (results do not "

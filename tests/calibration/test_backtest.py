@@ -119,6 +119,35 @@ def test_a_conditioned_forecast_replays_the_record_only_up_to_the_origin(scenari
     assert scenario.params.replay.until is None          # the scenario itself is untouched
 
 
+def test_a_conditioned_forecast_keeps_the_runs_that_agree_with_the_documented_stand_downs(
+        scenario, record, tallies):
+    """From 2024-01-31 (Kataib Hezbollah's suspension the day before) the forecast keeps the
+    runs whose Kataib Hezbollah stands down, as calibration.responses.agreeing_at_origin
+    says; from an origin with nothing documented it keeps every run."""
+    from calibration.fit import calibrate
+    from calibration.posterior import draw_from
+    from calibration.responses import agreeing_at_origin
+    from calibration.simulator import params_for_rule
+    n = 40
+    reps = bt.FORECAST_REPLICATE + np.arange(n)
+    for origin in (pd.Timestamp("2024-01-31"), pd.Timestamp("2021-06-30")):
+        rec, tal = bt.cut_record(record, tallies, origin)
+        post = calibrate(scenario, until=origin, budget=200, population=100,
+                         seed=scenario.seed, workers=1, record=rec, tallies=tal)
+        end = origin + pd.Timedelta(days=30)
+        series, _, kept = bt.forecast_ensemble(post, scenario, end, n, scenario.seed,
+                                               (origin, rec))
+        agree = agreeing_at_origin(params_for_rule(scenario.params, post.best_rule), rec,
+                                   origin, scenario.seed, reps,
+                                   draw_from(post, n, scenario.seed), scenario.start)
+        if origin.year == 2021:
+            assert agree.all() and kept == 1.0 and series.n == n
+        else:
+            assert 0 < agree.sum() < n          # the filter does something here
+            assert kept == pytest.approx(agree.mean()) and series.n == agree.sum()
+            assert list(series.replicates) == list(reps[agree])
+
+
 def test_cut_record_keeps_only_what_was_documented_by_the_origin(record, tallies):
     rec, tal = bt.cut_record(record, tallies, "2021-06-30")
     assert rec["date"].max() <= pd.Timestamp("2021-06-30")
