@@ -395,19 +395,16 @@ def forecast_ensemble(post, scenario, end, replicates: int, seed: int, condition
     it documents are kept (``calibration.responses.agreeing_at_origin``: the replay forces
     acts, not decisions; all runs are kept when nothing is documented or none agrees)."""
     from calibration.posterior import draw_from
-    from calibration.responses import agreeing, documented_stand_downs, state_at_origin
+    from calibration.responses import agreeing_at_origin
     from calibration.simulator import conditioned, params_for_rule, simulate_events
     overrides = draw_from(post, replicates, seed)
     params = params_for_rule(scenario.params, post.best_rule)
     reps = FORECAST_REPLICATE + np.arange(replicates)
     kept = reps
     if condition_on is not None:
-        origin, before = condition_on
-        stances = documented_stand_downs(before, origin)
-        if stances:
-            agree = agreeing(state_at_origin(params, before, origin, seed, reps, overrides,
-                                             scenario.start), stances)
-            kept = reps[agree] if agree.any() else reps
+        agree = agreeing_at_origin(params, condition_on[1], condition_on[0], seed, reps,
+                                   overrides, scenario.start)
+        kept = reps[agree] if agree.any() else reps
         params = conditioned(params, *condition_on)
     parts = []
     for lo in range(0, replicates, 500):

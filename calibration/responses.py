@@ -175,10 +175,14 @@ def agreeing_at_origin(params, record: pd.DataFrame, origin, seed: int,
     not make the model's Kataib Hezbollah stand down. Keeping the runs that agree with the
     documented decisions is a particle filter's step (the record observes part of the
     actors' state, and runs that contradict it are dropped); what was known on the origin
-    only, so the forecast stays a forecast.
+    only, so the forecast stays a forecast. With nothing documented every run agrees, and
+    nothing is simulated.
     """
+    stances = documented_stand_downs(record, origin)
+    if not stances:
+        return np.ones(len(replicates), dtype=bool)
     return agreeing(state_at_origin(params, record, origin, seed, replicates, overrides, start),
-                    documented_stand_downs(record, origin))
+                    stances)
 
 
 def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarray,

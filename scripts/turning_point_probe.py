@@ -29,8 +29,8 @@ import numpy as np
 from calibration import load_record
 from calibration import posterior as pm
 from calibration.posterior import draw_from
-from calibration.responses import (TURNING_POINTS, agreeing_at_origin, conditioned_attacks,
-                                  documented_stand_downs, restraining_at_origin)
+from calibration.responses import (TURNING_POINTS, agreeing, conditioned_attacks,
+                                  documented_stand_downs, restraining, state_at_origin)
 from calibration.simulator import params_for_rule
 from sim.scenario import load_scenario
 
@@ -76,17 +76,18 @@ def main(argv=None) -> int:
           f"{quiet[best].mean():.0%} of the best; their median rank on the pre-2024 points "
           f"{np.median(rank[quiet]) if quiet.any() else float('nan'):.2f} (0 best, 0.5 chance)")
     lull_tp = TURNING_POINTS[-1]
-    ordered = restraining_at_origin(params, record, lull_tp.origin, seed, reps, overrides,
-                                    sc.start)
+    state = state_at_origin(params, record, lull_tp.origin, seed, reps, overrides, sc.start)
+    ordered = restraining(state)            # the model's own Iran: a diagnostic
+    stances = documented_stand_downs(record, lull_tp.origin)
+    agree = agreeing(state, stances)        # what was documented by the origin: the forecast
     print(f"draws whose own Iran orders the stand-down on {lull_tp.origin} (as Qaani did on "
           f"2024-01-29): {ordered.mean():.0%}; their lull median "
           f"{np.median(lull[ordered]) if ordered.any() else float('nan'):g}, "
           f"quiet (<= 20) in {quiet[ordered].mean() if ordered.any() else float('nan'):.0%}; "
           f"the others' median "
           f"{np.median(lull[~ordered]) if (~ordered).any() else float('nan'):g}")
-    agree = agreeing_at_origin(params, record, lull_tp.origin, seed, reps, overrides, sc.start)
     print(f"draws that agree with the stand-downs documented by {lull_tp.origin} "
-          f"({', '.join(documented_stand_downs(record, lull_tp.origin)) or 'none'}): "
+          f"({', '.join(stances) or 'none'}): "
           f"{agree.mean():.0%}; their lull median "
           f"{np.median(lull[agree]) if agree.any() else float('nan'):g}, quiet (<= 20) in "
           f"{quiet[agree].mean() if agree.any() else float('nan'):.0%}")
