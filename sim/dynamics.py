@@ -1117,13 +1117,7 @@ def iraq_day(s, p, r, t, override, decides, ev, count):
         if uniform(s.key, t, IRAQ_SLOT + 2) < min(p.iraq_raid_rate * effort * s.standing
                                                   * s.pressure, 1.0):
             f = responsible_faction(s, p)
-            for w in range(W):
-                s.arsenal[f, w] *= 1.0 - p.iraq_raid_capacity_loss
-            s.fear[f] += p.iraq_raid_fear
-            s.grievance[f] += p.iraq_raid_grievance
-            s.standing = max(s.standing - p.iraq_raid_standing_cost, 0.0)
-            s.pressure = 0.0
-            s.acc_raids += 1
+            raid(s, p, f)
             emit(ev, count, r, t, IRAQ_GOV, RAID, -1, -1, IRAQ, -1, 0, 0, 0, 0, 0, f, 1, 0)
     s.pressure *= p.decay_pressure
     s.excitement = s.excitement * p.decay_contagion + s.td_excitement
@@ -1159,6 +1153,26 @@ def iraq_day(s, p, r, t, override, decides, ev, count):
     s.sovereignty *= p.decay_sovereignty
 
 
+@kn.jit_inline
+def raid(s, p, f):
+    """What a raid on faction ``f`` (as on 2020-06-25) does: arsenal seized, the faction
+    frightened and aggrieved, Baghdad's standing with the militias' allies spent, the
+    pressure to act relieved."""
+    for w in range(W):
+        s.arsenal[f, w] *= 1.0 - p.iraq_raid_capacity_loss
+    s.fear[f] += p.iraq_raid_fear
+    s.grievance[f] += p.iraq_raid_grievance
+    s.standing = max(s.standing - p.iraq_raid_standing_cost, 0.0)
+    s.pressure = 0.0
+    s.acc_raids += 1
+
+
+@jit_noalloc
+def _documented_raid_all(S, P, f):
+    for r in range(S.shape[0]):
+        raid(S[r], P[row_of(r, len(P))], f)
+
+
 @jit_noalloc
 def _iraq_all(S, P, t, override, decides, ev, count, start):
     for r in range(start, S.shape[0]):
@@ -1172,11 +1186,18 @@ def iraq_phase(s: State, p: ParamArrays, t: int, log: EventLog | None,
                documented: list[dict] | None = None) -> None:
     """Baghdad's day for every replicate (:func:`iraq_day`).
 
-    ``documented`` (history replay) replaces Baghdad's political acts with the record's.
+    ``documented`` (history replay) replaces Baghdad's political acts with the record's, and
+    their effects on the state follow as when Baghdad decides them: a documented raid on a
+    faction (on Kataib Hezbollah when the record names none, as a strike's fallback) and the
+    exit talks a documented negotiation opens.
     """
     if documented is not None:
         everyone = np.arange(s.n)
         for ev in documented:
+            if ev["action"] == "raid":
+                _documented_raid_all(s.rec, param_record(p), int(ev["target"]))
+            elif ev["action"] == "negotiation":
+                s.rec["negotiating"] |= s.rec["present_iraq"]
             s.rec["td_condemnations"] += ev["action"] == "condemnation"
             np.maximum(s.rec["td_rung"], ev.get("rung", 1), out=s.rec["td_rung"])
             if log is not None:

@@ -258,3 +258,38 @@ def test_iran_answers_its_commanders_killing_itself_less_soon_after_its_own_atta
         s.rec["exchange_risk"] = risk
         dyn.us_phase(s, p, 0, None, [_prepare(strike, p.sites)])
         assert ((s.retaliation_day != dyn.NEVER) == answered).all(), risk
+
+
+def test_a_replayed_raid_does_what_baghdads_own_raid_does():
+    """Under history replay a documented raid (Kataib Hezbollah's base, 2020-06-25) seizes
+    the raided faction's arsenal, frightens and aggrieves it and spends Baghdad's standing,
+    as a raid Baghdad decides does; the other factions are untouched."""
+    from sim.replay import _prepare
+    sc = scenario(iraq={"raid_capacity_loss": 0.5, "raid_fear": 2.0, "raid_grievance": 1.0,
+                        "raid_standing_cost": 0.25})
+    s, p = state_after(sc, n=3)
+    arsenal, fear, grievance = s.arsenal.copy(), s.fear.copy(), s.grievance.copy()
+    standing = s.standing.copy()
+    raid = {"action": "raid", "actor": "iraq", "target": "harakat_al_nujaba", "country": "iraq"}
+    dyn.iraq_phase(s, p, 0, None, [_prepare(raid, p.sites)])
+    np.testing.assert_allclose(s.arsenal[:, NUJABA], arsenal[:, NUJABA] * 0.5)
+    np.testing.assert_allclose(s.arsenal[:, KH], arsenal[:, KH])
+    np.testing.assert_allclose(s.fear[:, NUJABA], fear[:, NUJABA] + 2.0)
+    np.testing.assert_allclose(s.grievance[:, NUJABA], grievance[:, NUJABA] + 1.0)
+    assert (s.standing < standing).all()
+    assert (s.acc_raids == 1).all()
+
+
+def test_a_replayed_negotiation_opens_the_exit_talks_that_calm_the_factions():
+    """A documented negotiation (the talks on the coalition's end of 2024-01-27) opens the
+    exit talks in every replayed run, as Baghdad's own decision does; a condemnation does
+    not."""
+    from sim.replay import _prepare
+    s, p = state_after(scenario(), n=3)
+    assert not s.negotiating.any()
+    talk = {"action": "condemnation", "actor": "iraq", "target": "us"}
+    dyn.iraq_phase(s, p, 0, None, [_prepare(talk, p.sites)])
+    assert not s.negotiating.any()
+    talk = {"action": "negotiation", "actor": "iraq", "target": "us"}
+    dyn.iraq_phase(s, p, 1, None, [_prepare(talk, p.sites)])
+    assert s.negotiating.all()
