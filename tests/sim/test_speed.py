@@ -29,7 +29,7 @@ BEFORE = {
     "days_at_rung5plus": [120, 165, 177, 95, 198, 149],
 }
 BEFORE_EVENTS = {"attack": 736, "condemnation": 21, "directive": 8, "negotiation": 4, "raid": 16,
-                 "storming": 8, "strike": 39, "suspension": 8, "vote": 2}
+                 "storming": 8, "strike": 39, "suspension": 10, "vote": 2}
 BEFORE_DAILY_SUMS = {"sovereignty": 5469.94091796875, "fear": 526.8924560546875}
 
 
