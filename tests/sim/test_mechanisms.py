@@ -54,6 +54,23 @@ def test_risk_turns_iran_to_restrain_and_factions_obey_by_their_compliance():
     assert (s.directive == 1).all() and (s.obeying == 0).all()
 
 
+def test_factions_obey_as_closely_as_they_follow_irans_directive():
+    """Without a documented stand-down, a faction's compliance is its alignment: the
+    factions closest to Iran obey its order most often. Over many runs of one order the
+    share that obeys tracks each faction's alignment; Kataib Hezbollah keeps the record's."""
+    from sim.params import FACTION_DEFAULTS
+    sc = scenario()
+    s, p = state_after(sc, n=4000)
+    s.rec["risk"] = 5.0
+    dyn.iran_phase(s, p, 0, None)
+    dyn.militia_phase(s, p, 0, None)
+    share = s.obeying.mean(axis=0)
+    for f, name in enumerate(FACTIONS):
+        expected = 0.9 if name == "kataib_hezbollah" else FACTION_DEFAULTS[name]["alignment"]
+        assert abs(share[f] - expected) < 0.03, (name, share[f], expected)
+    assert share[NUJABA] > share[FACTIONS.index("kataib_imam_ali")]
+
+
 def test_us_deaths_raise_irans_risk_and_iran_never_stands_down_when_it_cannot():
     lethal = {"weapons": {"rocket": {"lethal_probability": 0.5},
                           "drone": {"lethal_probability": 0.5}},

@@ -19,7 +19,7 @@ from sim.scenario import load_scenario
 #: engine that keeps the model (issue 12: the compiled days, the event table) must keep every
 #: run; a change of the model updates these figures in the same commit.
 BEFORE = {
-    "attacks": [87, 126, 136, 93, 194, 108],
+    "attacks": [85, 126, 136, 93, 194, 108],
     "lethal_attacks": [3, 1, 1, 1, 0, 0],
     "us_killed": [4, 2, 2, 3, 0, 0],
     "us_wounded": [12, 15, 26, 11, 28, 18],
@@ -28,8 +28,8 @@ BEFORE = {
     "condemnations": [4, 5, 2, 2, 4, 4],
     "days_at_rung5plus": [120, 165, 177, 95, 198, 149],
 }
-BEFORE_EVENTS = {"attack": 736, "condemnation": 21, "directive": 8, "negotiation": 4, "raid": 16,
-                 "storming": 8, "strike": 39, "suspension": 10, "vote": 2}
+BEFORE_EVENTS = {"attack": 734, "condemnation": 21, "directive": 8, "negotiation": 4, "raid": 16,
+                 "storming": 8, "strike": 39, "suspension": 12, "vote": 2}
 BEFORE_DAILY_SUMS = {"sovereignty": 5469.94091796875, "fear": 526.8924560546875}
 
 
