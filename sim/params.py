@@ -210,32 +210,31 @@ class FactionParams:
 #: claimed since the Gaza war); Kataib Imam Ali "less active since around 2020" (003).
 FACTION_DEFAULTS: dict[str, dict[str, float]] = {
     # compliance: Kataib Hezbollah suspended on Iran's order (record:
-    # 2024-01-30-kh-suspends-operations). The others obey as closely as they follow Iran's
-    # directive: their compliance is their alignment (a prior, like the alignment). Harakat
-    # al-Nujaba said it would go on (2024-02-02-nujaba-continues) and later that the factions
-    # had "ended their truce" (2024-08-20-nujaba-truce-over): both after the forecast's origin
-    # of 2024-01-31 and pointing different ways, so neither sets its compliance.
+    # 2024-01-30-kh-suspends-operations); the others' is their alignment (below).
     "kataib_hezbollah": dict(base_attack_rate=0.030, fighters=7000, alignment=0.95,
                              compliance=0.9,
                              prefer_rocket=2, prefer_drone=2, prefer_ballistic_missile=0.15,
                              arsenal_rocket=40, arsenal_drone=30, arsenal_ballistic_missile=4),
     "kataib_sayyid_al_shuhada": dict(base_attack_rate=0.012, fighters=3000, alignment=0.85,
-                                     compliance=0.85,
                                      prefer_rocket=1.5, prefer_drone=1.5),
     "harakat_al_nujaba": dict(base_attack_rate=0.015, fighters=5000, alignment=0.9,
-                              compliance=0.9,
                               prefer_rocket=1.5, prefer_drone=2,
                               prefer_ballistic_missile=0.05, arsenal_ballistic_missile=2),
     "asaib_ahl_al_haq": dict(base_attack_rate=0.006, fighters=10000, alignment=0.6,
-                             compliance=0.6,
                              prefer_rocket=2, prefer_drone=0.5),
-    "kataib_imam_ali": dict(base_attack_rate=0.002, fighters=7000, alignment=0.5,
-                            compliance=0.5),
-    "jund_al_imam": dict(base_attack_rate=0.002, fighters=1000, alignment=0.6, compliance=0.6),
+    "kataib_imam_ali": dict(base_attack_rate=0.002, fighters=7000, alignment=0.5),
+    "jund_al_imam": dict(base_attack_rate=0.002, fighters=1000, alignment=0.6),
     "ansar_allah_al_awfiya": dict(base_attack_rate=0.004, fighters=1000, alignment=0.85,
-                                  compliance=0.85,
                                   prefer_rocket=0.5, prefer_drone=2),
 }
+# A faction with no documented stand-down obeys Iran's order as closely as it follows Iran's
+# directive: its compliance is its alignment (a prior, like the alignment). Harakat al-Nujaba
+# said it would go on (2024-02-02-nujaba-continues) and later that the factions had "ended
+# their truce" (2024-08-20-nujaba-truce-over): both after the forecast's origin of 2024-01-31
+# and pointing different ways, so neither sets its compliance.
+for _faction in FACTION_DEFAULTS.values():
+    _faction.setdefault("compliance", _faction["alignment"])
+del _faction
 
 
 # --- Weapons and sites --------------------------------------------------------------------
