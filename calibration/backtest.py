@@ -393,11 +393,13 @@ def forecast_ensemble(post, scenario, end, replicates: int, seed: int, condition
     record up to it): the runs replay that record up to the origin
     (``calibration.simulator.conditioned``), and only those that agree with the stand-downs
     it documents are kept (``calibration.responses.agreeing_at_origin``: the replay forces
-    acts, not decisions; all runs are kept when nothing is documented or none agrees)."""
+    acts, not decisions; all runs are kept when nothing is documented or none agrees). The
+    kept runs' draws come from the weights before the decisions weighed the posterior
+    (``calibration.decisions``): the filter already conditions on them."""
     from calibration.posterior import draw_from
     from calibration.responses import agreeing_at_origin
     from calibration.simulator import conditioned, params_for_rule, simulate_events
-    overrides = draw_from(post, replicates, seed)
+    overrides = draw_from(post, replicates, seed, before_decisions=condition_on is not None)
     params = params_for_rule(scenario.params, post.best_rule)
     reps = FORECAST_REPLICATE + np.arange(replicates)
     kept = reps

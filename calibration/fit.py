@@ -78,7 +78,8 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
               progress: bool = False, record: pd.DataFrame | None = None,
               tallies: pd.DataFrame | None = None, observed: np.ndarray | None = None,
               chunk: int = DEFAULT_CHUNK, alpha: float = 0.5, min_acceptance: float = 0.01,
-              turning_points: bool = False, extra: Sequence = ()) -> Posterior:
+              turning_points: bool = False, extra: Sequence = (),
+              decisions: bool = False) -> Posterior:
     """ABC-SMC of the model's parameters against the record (or a synthetic ``observed``).
 
     Args:
@@ -92,6 +93,9 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
             of its major acts; ``calibration.responses``).
         extra: more parameters to fit (:class:`calibration.smc.Parameter`, e.g. from
             :func:`calibration.priors.parse_fit`), beside the default ones.
+        decisions: weigh the final particles by the chance of the decisions the record
+            documents up to ``until`` (``calibration.decisions``); not with ``observed``
+            (a synthetic record has no documented decisions).
     """
     until = parse_until(until, scenario)
     rules = [scenario.params.us.rule] if rules is None else (
@@ -103,7 +107,11 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
     end = until if until is not None else scenario.end
     targets = fit_targets(scenario, until, tallies, model_choice=len(rules) > 1, rules=rules,
                           turning_points=turning_points)
-    if observed is None:
+    on_record = observed is None
+    if on_record and decisions and record is None:
+        from calibration.record import load_record
+        record = load_record()
+    if on_record:
         observed = tg.observed(targets, record, scenario.start, scenario.end)
     observed = np.asarray(observed, dtype=float)
     if observed.shape != (len(targets),):
@@ -120,9 +128,14 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
                       alpha=alpha, seed=seed, transform=lambda x: tg.transform(targets, x),
                       scale_floor=floor, mapper=mapper, chunk=chunk, progress=progress,
                       min_acceptance=min_acceptance)
-    runtime = time.perf_counter() - t0
-    return to_posterior(res, targets, scenario, until, tie_ratios(), runtime,
-                        workers=workers, scheduler=scheduler)
+    post = to_posterior(res, targets, scenario, until, tie_ratios(),
+                        time.perf_counter() - t0, workers=workers, scheduler=scheduler)
+    if on_record and decisions:
+        from calibration.decisions import weigh
+        t1 = time.perf_counter()
+        post = weigh(post, scenario, record, until, progress=progress)
+        post.meta["decisions"]["seconds"] = round(time.perf_counter() - t1, 1)
+    return post
 
 
 def to_posterior(res: SMCResult, targets: list[tg.Target], scenario, until, ratios,

@@ -174,6 +174,7 @@ def calibration_report(post: Posterior, command: str = "") -> str:
         lines += ["## Rule probabilities (ABC model choice)", "",
                   _table(probs.rename("probability").reset_index()), "",
                   "![rules](rules.png)", ""]
+    lines += _decisions_section(m.get("decisions"))
     lines += [f"## Posterior ({rule})", "",
               _table(post.summary(rule)), "",
               "![marginals](marginals.png)", ""]
@@ -192,6 +193,25 @@ def calibration_report(post: Posterior, command: str = "") -> str:
                                         if c in gens])), "",
               "![epsilon](epsilon.png)", ""]
     return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def _decisions_section(d: dict | None) -> list[str]:
+    """What ``--decisions`` weighed (``calibration.decisions``); nothing without it."""
+    if not d or not d.get("weighed"):
+        return []
+    out = ["## The record's documented decisions (weighed after the ABC)", "",
+           f"Each final particle's weight was multiplied by the share of its {d['replicates']} "
+           "runs, replaying the record up to the decision's day, whose factions stood down "
+           "there as the record says (`calibration/decisions.py`). A forecast that also keeps "
+           "only the runs agreeing with a decision draws from the weights before this step.",
+           "", _table(pd.DataFrame(d["weighed"]).assign(
+               factions=lambda f: f["factions"].map(", ".join))), ""]
+    if d.get("applied"):
+        out += [f"Effective sample size of the final population: {d['ess_before']} before, "
+                f"{d['ess_after']} after.", ""]
+    else:
+        out += ["No particle agreed with every decision: the ABC weights were kept.", ""]
+    return out
 
 
 def write_calibration(post: Posterior, folder: Path, command: str = "") -> list[str]:

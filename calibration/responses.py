@@ -188,7 +188,8 @@ def agreeing_at_origin(params, record: pd.DataFrame, origin, seed: int,
 def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarray,
                    overrides: dict[str, np.ndarray] | None = None, until=None,
                    points: tuple[TurningPoint, ...] = TURNING_POINTS,
-                   start="2019-10-01") -> pd.DataFrame:
+                   start="2019-10-01",
+                   filter_overrides: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Documented attacks in each turning point's window: the record's count beside the
     median and 90% band of runs that replay the record up to the point; and the share of
     those runs whose own Iran is ordering its proxies to stand down at the point
@@ -200,7 +201,10 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
 
     ``params``: the scenario's parameters (its rule); ``overrides``: one value per replicate
     (posterior draws); ``until``: a calibration's last day, to mark windows after it as out
-    of sample; ``start``: the scenario's first day.
+    of sample; ``start``: the scenario's first day; ``filter_overrides``: the draws the
+    filtered reading starts from where a decision is documented (default ``overrides``):
+    draws from the weights before the decisions weighed them
+    (``calibration.decisions``), so that the filter does not count a decision twice.
     """
     rows = []
     for tp in points:
@@ -209,8 +213,14 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
         state = state_at_origin(params, record, tp.origin, seed, replicates, overrides, start)
         restrains = restraining(state)
         stances = documented_stand_downs(record, tp.origin)
-        agree = agreeing(state, stances)
-        kept = x[agree]
+        fx, fstate = x, state
+        if stances and filter_overrides is not None:
+            fx, _ = conditioned_attacks(params, record, tp, seed, replicates, filter_overrides,
+                                        start)
+            fstate = state_at_origin(params, record, tp.origin, seed, replicates,
+                                     filter_overrides, start)
+        agree = agreeing(fstate, stances)
+        kept = fx[agree]
         a_lo, a_med, a_hi = (np.quantile(kept, [0.05, 0.5, 0.95]) if len(kept)
                              else (np.nan,) * 3)
         rows.append(dict(turning_point=tp.name, origin=tp.origin, window=f"{tp.start}..{tp.end}",

@@ -307,4 +307,8 @@ def turning_points(post: Posterior, posterior_dir, scenario, record: pd.DataFram
     return response_table(params_for_rule(scenario.params, post.best_rule), record, seed,
                           PREDICTIVE_REPLICATE + np.arange(replicates),
                           draw_overrides(posterior_dir, replicates, seed), until, points,
-                          scenario.start)
+                          scenario.start,
+                          filter_overrides=(draw_overrides(posterior_dir, replicates, seed,
+                                                           before_decisions=True)
+                                            if post.meta.get("decisions", {}).get("applied")
+                                            else None))

@@ -190,7 +190,8 @@ class FactionParams:
     alignment: float = param(0.5, 0, 1, source="prior",
                              doc="how closely it follows Iran's directive (1 = fully)")
     compliance: float = param(0.5, 0, 1, source="prior",
-                              doc="chance it suspends attacks when Iran orders a stand-down")
+                              doc="chance it suspends attacks when Iran orders a stand-down "
+                                  "(follows a changed alignment unless set)")
     prefer_rocket: float = param(1.0, 0, 100, source="prior", doc="weight of rockets")
     prefer_drone: float = param(1.0, 0, 100, source="prior", doc="weight of drones")
     prefer_ballistic_missile: float = param(0.0, 0, 100, source="prior",
@@ -235,6 +236,26 @@ FACTION_DEFAULTS: dict[str, dict[str, float]] = {
 for _faction in FACTION_DEFAULTS.values():
     _faction.setdefault("compliance", _faction["alignment"])
 del _faction
+
+#: Factions whose compliance the record documents: it does not follow their alignment.
+DOCUMENTED_COMPLIANCE: frozenset[str] = frozenset({"kataib_hezbollah"})
+
+
+def compliance_follows(faction: str, changed: Any) -> bool:
+    """Whether a faction's compliance moves with its alignment when a scenario, ``--set`` or
+    a sweep changes the alignment (``changed``: the paths or fields it changes): yes, unless
+    the record documents the compliance or the change sets the compliance too."""
+    return faction not in DOCUMENTED_COMPLIANCE and not any(
+        str(k).endswith("compliance") for k in changed)
+
+
+def faction_params(faction: str, values: dict[str, Any]) -> "FactionParams":
+    """A faction's parameters: ``values`` over its defaults (``FACTION_DEFAULTS``); a changed
+    alignment carries the compliance with it (:func:`compliance_follows`)."""
+    merged = {**FACTION_DEFAULTS[faction], **values}
+    if "alignment" in values and compliance_follows(faction, values):
+        merged["compliance"] = values["alignment"]
+    return FactionParams(**merged)
 
 
 # --- Weapons and sites --------------------------------------------------------------------

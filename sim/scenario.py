@@ -90,9 +90,9 @@ from sim import events as ev
 from sim import params as P
 from sim.documented import Documented, as_documented
 from sim.errors import InputError
-from sim.params import (FACTION_DEFAULTS, SITE_DEFAULTS, WEAPON_DEFAULTS, WEAPON_KEYS,
-                        FactionParams, IranParams, IraqParams, MilitiaCommon, ModelParams,
-                        ObservationParams,
+from sim.params import (SITE_DEFAULTS, WEAPON_DEFAULTS, WEAPON_KEYS,
+                        IranParams, IraqParams, MilitiaCommon, ModelParams,
+                        ObservationParams, faction_params,
                         Replay, RulePeriod, Shock, SiteParams, USParams, WeaponParams)
 from sim.rules import REGISTRY
 # Names kept importable from here (they moved to sim.schema and sim.params).
@@ -573,8 +573,7 @@ def _params(clean: dict) -> ModelParams:
     return ModelParams(
         iran=IranParams(**clean.get("iran", {})),
         militias=MilitiaCommon(**{k: v for k, v in militias.items() if k not in ev.FACTIONS}),
-        factions={f: FactionParams(**{**FACTION_DEFAULTS[f], **militias.get(f, {})})
-                  for f in ev.FACTIONS},
+        factions={f: faction_params(f, militias.get(f, {})) for f in ev.FACTIONS},
         weapons={w: WeaponParams(**{**WEAPON_DEFAULTS[w], **weapons.get(w, {})})
                  for w in WEAPON_KEYS},
         sites={s: SiteParams(**{**SITE_DEFAULTS[s], **sites.get(s, {})}) for s in SITE_DEFAULTS},

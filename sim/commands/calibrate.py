@@ -59,6 +59,10 @@ def add_arguments(p) -> None:
                    help="also fit the turning points (calibration/responses.py): runs that "
                         "replay the record up to each of its major acts, then decide; an "
                         "experiment, about twice as slow")
+    p.add_argument("--decisions", action="store_true",
+                   help="also weigh the posterior by the decisions the record documents (its "
+                        "factions' suspensions), from runs replaying the record up to each "
+                        "(calibration/decisions.py; an experiment, see the README)")
     p.add_argument("--fit", action="append", default=[], metavar="PATH=DIST:LO:HI",
                    help="also fit this parameter with this prior (uniform or loguniform "
                         "from LO to HI, inside its declared bounds), e.g. "
@@ -187,6 +191,7 @@ def main(args) -> int:
            if args.compare_rules else "")
         + (f" --confusion {args.confusion}" if args.confusion else "")
         + (" --turning-points" if args.turning_points else "")
+        + (" --decisions" if args.decisions else "")
         + "".join(f" --fit {spec}" for spec in args.fit)
         + (f" --seed {args.seed}" if args.seed is not None else "")
         + (f" --record {args.record}" if args.record else "") + f" --out {out}")
@@ -197,9 +202,12 @@ def main(args) -> int:
         if args.turning_points:
             raise InputError(None, "--turning-points", "not with --compare-rules (fit one "
                                                         "rule with the turning points)")
+        if args.decisions:
+            raise InputError(None, "--decisions", "not with --compare-rules (weigh one "
+                                                   "rule's posterior by the decisions)")
         return _compare(args, scenario, rules, out, command, common)
     post = calibrate(scenario, rules, seed=args.seed, turning_points=args.turning_points,
-                     extra=args.extra, **common)
+                     extra=args.extra, decisions=args.decisions, **common)
     tmp = _atomic(out)
     try:
         post.write(tmp)

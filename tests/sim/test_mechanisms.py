@@ -71,6 +71,25 @@ def test_factions_obey_as_closely_as_they_follow_irans_directive():
     assert share[NUJABA] > share[FACTIONS.index("kataib_imam_ali")]
 
 
+def test_a_changed_alignment_carries_the_compliance_unless_the_record_documents_it():
+    """A scenario (or --set) that makes Nujaba follow Iran less makes it obey less too;
+    Kataib Hezbollah's compliance is the record's and stays; a compliance the scenario sets
+    wins. A sweep over the alignment moves the compliance the same way."""
+    sc = scenario(militias={"harakat_al_nujaba": {"alignment": 0.3},
+                            "kataib_hezbollah": {"alignment": 0.5},
+                            "asaib_ahl_al_haq": {"alignment": 0.2, "compliance": 0.7}})
+    f = sc.params.factions
+    assert f["harakat_al_nujaba"].compliance == 0.3
+    assert f["kataib_hezbollah"].compliance == 0.9
+    assert f["asaib_ahl_al_haq"].compliance == 0.7
+    swept = np.array([0.1, 0.8])
+    p = ParamArrays(scenario().params, 2, Timeline(sc.start, sc.end),
+                    {"militias.harakat_al_nujaba.alignment": swept,
+                     "militias.kataib_hezbollah.alignment": swept})
+    assert p.faction["compliance"][:, NUJABA].tolist() == swept.tolist()
+    assert p.faction["compliance"][:, FACTIONS.index("kataib_hezbollah")].tolist() == [0.9, 0.9]
+
+
 def test_us_deaths_raise_irans_risk_and_iran_never_stands_down_when_it_cannot():
     lethal = {"weapons": {"rocket": {"lethal_probability": 0.5},
                           "drone": {"lethal_probability": 0.5}},

@@ -1,0 +1,141 @@
+"""The record's documented decisions as data for the calibration.
+
+The ABC targets count acts: attacks, strike rounds, deaths. The record also documents
+decisions that leave no act: a faction suspending its attacks on U.S. forces (Kataib
+Hezbollah on 2020-10-11 and on 2024-01-30). No free run puts such a decision on its day, so
+no target can score it. A run that replays the record up to that day can: its factions stand
+down there or not (``calibration.responses.agreeing_at_origin``). The share of a particle's
+replayed runs that agree is an estimate of the chance of the documented decision given the
+particle's parameters: a likelihood. :func:`weigh` multiplies each final particle's ABC weight
+by it, one factor per documented decision up to the calibration's last day: the posterior
+then uses all the record up to that day, acts and decisions.
+
+Why it matters: the decisions are the only rows before 2024-02 that say how readily Iran and
+its factions step back after U.S. deaths (``iran.risk_*``); the acts leave those parameters
+at their priors.
+
+What it does not do: condition the runs themselves. A forecast that also keeps only the runs
+agreeing with a decision (the filtered reading, ``agreeing_at_origin``) must draw from the
+weights before this step (``weight_before_decisions``), or it counts the decision twice.
+
+The step is an estimate: :data:`REPLICATES` runs a particle (a share of 0 drops the particle;
+its effective sample size is in the report).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Replayed runs per particle and decision: the likelihood is a share of these.
+REPLICATES = 8
+#: Replicate numbers of the decision runs (apart from calibration's, validation's, probe's).
+DECISION_REPLICATE = 4 * 10 ** 9
+#: Particles simulated together (memory: the engine's state only, no events kept).
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A documented decision: on ``date`` the record's ``factions`` stood down."""
+
+    date: str
+    factions: tuple[str, ...]
+
+
+def documented_decisions(record: pd.DataFrame, start, until) -> list[Decision]:
+    """The days from ``start`` to ``until`` on which the record documents a model faction's
+    suspension of attacks on U.S. forces, with the factions standing down that day
+    (``calibration.responses.documented_stand_downs``)."""
+    from calibration.responses import documented_stand_downs
+    from sim.events import FACTIONS
+    days = pd.to_datetime(record["date"])
+    rows = record[(record["action"] == "suspension") & record["actor"].isin(FACTIONS)
+                  & (days >= pd.Timestamp(start)) & (days <= pd.Timestamp(until))]
+    out = []
+    for day in sorted(set(pd.to_datetime(rows["date"]))):
+        out.append(Decision(day.strftime("%Y-%m-%d"),
+                            tuple(documented_stand_downs(record, day))))
+    return out
+
+
+def particle_overrides(post, frame: pd.DataFrame, rule: str, repeat: int
+                       ) -> dict[str, np.ndarray]:
+    """Each particle's parameters ``repeat`` times in a row, as engine overrides."""
+    from calibration.priors import expand
+    values = {n: np.repeat(frame[n].to_numpy(dtype=float), repeat)
+              for n in post.rule_names(rule)}
+    return expand(values, post.ratios)
+
+
+def agreement(params, record: pd.DataFrame, decision: Decision, overrides, seed: int,
+              start, replicates: int = REPLICATES) -> np.ndarray:
+    """Per particle (the overrides hold ``replicates`` rows each, in a row): the share of its
+    runs, replaying the record up to ``decision.date``, whose factions stand down there."""
+    from calibration.responses import agreeing, state_at_origin
+    n = len(next(iter(overrides.values()))) // replicates
+    shares = np.empty(n)
+    for lo in range(0, n, CHUNK):
+        hi = min(n, lo + CHUNK)
+        rows = slice(lo * replicates, hi * replicates)
+        reps = DECISION_REPLICATE + np.arange(lo * replicates, hi * replicates)
+        state = state_at_origin(params, record, decision.date, seed, reps,
+                                {k: v[rows] for k, v in overrides.items()}, start)
+        ok = agreeing(state, list(decision.factions))
+        shares[lo:hi] = ok.reshape(hi - lo, replicates).mean(axis=1)
+    return shares
+
+
+def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = REPLICATES,
+          progress: bool = False):
+    """The posterior with its final particles' weights multiplied by the chance of each
+    decision the record documents up to ``until`` (the scenario's end when None). The ABC
+    weights are kept as ``weight_before_decisions``; ``meta["decisions"]`` says what was
+    weighed, the mean agreement and the effective sample size before and after. A posterior
+    is returned unchanged when the record documents no decision in the window; when no
+    particle agrees with every decision, the ABC weights are kept and the meta says so."""
+    from calibration.simulator import params_for_rule
+    end = scenario.end if until is None else pd.Timestamp(until)
+    decisions = documented_decisions(record, scenario.start, end)
+    particles = post.particles.copy()
+    last = particles["generation"] == particles["generation"].max()
+    before = particles.loc[last, "weight"].to_numpy(dtype=float)
+    particles["weight_before_decisions"] = particles["weight"]
+    meta = dict(post.meta)
+    if not decisions:
+        meta["decisions"] = dict(weighed=[], replicates=replicates)
+        return type(post)(particles, meta)
+    final = particles[last]
+    likelihood = np.ones(len(final))
+    rows = []
+    seed = int(post.meta["seed"])
+    for d in decisions:
+        share = np.empty(len(final))
+        for rule in post.rules:
+            mine = (final["rule"] == rule).to_numpy()
+            if not mine.any():
+                continue
+            if progress:
+                print(f"decisions: replaying to {d.date} ({', '.join(d.factions)}), "
+                      f"{int(mine.sum()) * replicates} runs of rule {rule}", file=sys.stderr)
+            share[mine] = agreement(params_for_rule(scenario.params, rule), record, d,
+                                    particle_overrides(post, final[mine], rule, replicates),
+                                    seed, scenario.start, replicates)
+        likelihood *= share
+        rows.append(dict(date=d.date, factions=list(d.factions),
+                         mean_agreement=float(np.sum(before * share)),
+                         particles_never_agreeing=int((share == 0).sum())))
+    after = before * likelihood
+    ess_before = float(1.0 / np.sum(before ** 2))
+    ok = after.sum() > 0
+    if ok:
+        after = after / after.sum()
+        particles.loc[last, "weight"] = after
+    meta["decisions"] = dict(weighed=rows, replicates=replicates, applied=bool(ok),
+                             ess_before=round(ess_before, 1),
+                             ess_after=round(float(1.0 / np.sum(after ** 2)), 1) if ok
+                             else None)
+    return type(post)(particles, meta)

@@ -1,0 +1,88 @@
+"""The record's documented decisions as data (calibration/decisions.py, calibrate --decisions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration import load_record
+from calibration.decisions import Decision, documented_decisions, weigh
+from calibration.posterior import Posterior, draw_from, read
+from sim.scenario import load_scenario
+
+RISK = ("iran.risk_weight", "iran.risk_per_us_death")
+
+
+@pytest.fixture(scope="module")
+def record():
+    return load_record()
+
+
+def test_the_documented_decisions_are_the_record_s_suspensions_up_to_the_day(record):
+    """Kataib Hezbollah's truce of 2020-10-11 and its suspension of 2024-01-30; a decision
+    after the last day, or before the first, is not data."""
+    kh = ("kataib_hezbollah",)
+    assert documented_decisions(record, "2019-10-01", "2024-07-15") == [
+        Decision("2020-10-11", kh), Decision("2024-01-30", kh)]
+    assert documented_decisions(record, "2019-10-01", "2024-01-29") == [
+        Decision("2020-10-11", kh)]
+    assert documented_decisions(record, "2021-01-01", "2023-12-31") == []
+
+
+def _posterior(values: list[tuple[float, float]], seed: int = 5) -> Posterior:
+    """A one-generation posterior of rule ladder with equal weights over ``values``."""
+    frame = pd.DataFrame({"generation": 0, "particle": np.arange(len(values)),
+                          "rule": "ladder", "weight": 1.0 / len(values), "distance": 0.0})
+    for i, name in enumerate(RISK):
+        frame[name] = [v[i] for v in values]
+    meta = dict(rules=["ladder"], rule_parameters={"ladder": list(RISK)}, ratios={},
+                seed=seed, parameters=[dict(name=n, dist="uniform", args=[0, 10], log=False)
+                                       for n in RISK])
+    return Posterior(frame, meta)
+
+
+def test_weighing_favours_the_particles_whose_faction_stands_down_as_documented(record):
+    """An Iran that weighs the risk of U.S. deaths heavily orders the stand-down after Tower 22
+    and Kataib Hezbollah (compliance 0.9) obeys; one that ignores the risk does not. Weighed
+    by the suspension of 2024-01-30 the first gains weight; the ABC weights are kept beside."""
+    sc = load_scenario("scenarios/history.toml")
+    only_2024 = record[record["event_id"] != "2020-10-11-conditional-truce"]
+    post = _posterior([(3.0, 10.0), (0.0, 0.1)])
+    out = weigh(post, sc, only_2024, "2024-01-31")
+    d = out.meta["decisions"]
+    assert [w["date"] for w in d["weighed"]] == ["2024-01-30"] and d["applied"]
+    w = out.final["weight"].to_numpy()
+    assert w.sum() == pytest.approx(1.0) and w[0] > w[1]
+    assert out.final["weight_before_decisions"].tolist() == [0.5, 0.5]
+    # A forecast that filters its runs on the decision draws from the weights before it.
+    after = draw_from(out, 400, 1)["iran.risk_weight"]
+    before = draw_from(out, 400, 1, before_decisions=True)["iran.risk_weight"]
+    assert (after == 3.0).mean() > 0.6 and 0.35 < (before == 3.0).mean() < 0.65
+
+
+def test_weighing_with_no_decision_in_the_window_changes_nothing(record):
+    sc = load_scenario("scenarios/history.toml")
+    post = _posterior([(3.0, 10.0), (0.0, 0.1)])
+    out = weigh(post, sc, record, "2020-06-30")
+    assert out.meta["decisions"]["weighed"] == []
+    assert out.final["weight"].tolist() == [0.5, 0.5]
+
+
+def test_calibrate_with_decisions_reports_and_keeps_both_weights(tmp_path, capsys):
+    from sim.cli import main as cli
+    out = tmp_path / "cal"
+    assert cli(["calibrate", "--until", "2021-06-30", "--decisions", "--budget", "240",
+                "--population", "60", "--seed", "3", "--out", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    assert "documented decisions" in report and "2020-10-11" in report
+    post = read(out)
+    assert "weight_before_decisions" in post.final
+    assert post.final["weight"].sum() == pytest.approx(1.0)
+    assert "--decisions" in (out / "manifest.json").read_text()
+    capsys.readouterr()
+    assert cli(["calibrate", "--compare-rules", "--decisions", "--out",
+                str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--decisions" in err[0]
+    assert not (tmp_path / "x").exists()
