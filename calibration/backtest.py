@@ -393,13 +393,14 @@ def forecast_ensemble(post, scenario, end, replicates: int, seed: int, condition
     record up to it): the runs replay that record up to the origin
     (``calibration.simulator.conditioned``), and only those that agree with the stand-downs
     it documents are kept (``calibration.responses.agreeing_at_origin``: the replay forces
-    acts, not decisions; all runs are kept when nothing is documented or none agrees). The
-    kept runs' draws come from the weights before the decisions weighed the posterior
-    (``calibration.decisions``): the filter already conditions on them."""
+    acts, not decisions; all runs are kept when nothing is documented or none agrees). A
+    posterior weighed by the record's decisions (``calibration.decisions``) is drawn from
+    without the decisions the filter conditions on itself."""
     from calibration.posterior import draw_from
-    from calibration.responses import agreeing_at_origin
+    from calibration.responses import agreeing_at_origin, stand_down_days
     from calibration.simulator import conditioned, params_for_rule, simulate_events
-    overrides = draw_from(post, replicates, seed, before_decisions=condition_on is not None)
+    overrides = draw_from(post, replicates, seed, without_decisions=(
+        stand_down_days(condition_on[1], condition_on[0]) if condition_on is not None else ()))
     params = params_for_rule(scenario.params, post.best_rule)
     reps = FORECAST_REPLICATE + np.arange(replicates)
     kept = reps
@@ -426,10 +427,12 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
                     population: int = DEFAULT_POPULATION,
                     replicates: int = DEFAULT_REPLICATES, seed: int | None = None,
                     workers: int = 1, progress: bool = False,
-                    condition: bool = False) -> OriginResult:
+                    condition: bool = False, decisions: bool = False) -> OriginResult:
     """Calibrate on the record up to ``origin``, forecast the horizon, score every forecaster.
     ``condition``: the forecast runs replay the record (as it stood at the origin) up to it,
-    and only those that agree with the stand-downs it documents are kept.
+    and only those that agree with the stand-downs it documents are kept. ``decisions``: the
+    calibration also weighs its posterior by the decisions the record documents up to the
+    origin (``calibrate --decisions``, ``calibration.decisions``).
 
     ``record`` and ``tallies`` are the whole record: the cut happens here, so a caller cannot
     leak by mistake; the observed values of the windows come from the whole record.
@@ -443,7 +446,7 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
     t0 = time.perf_counter()
     post = calibrate(scenario, until=origin, budget=budget, population=population, seed=seed,
                      workers=workers, record=rec_before, tallies=tal_before,
-                     progress=progress)
+                     progress=progress, decisions=decisions)
     t1 = time.perf_counter()
     series, rung, kept = forecast_ensemble(post, scenario, end, replicates, seed,
                                            (origin, rec_before) if condition else None)
@@ -549,7 +552,8 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
              horizons=DEFAULT_HORIZONS, *, without: tuple[str, ...] = (),
              budget: int = DEFAULT_BUDGET, population: int = DEFAULT_POPULATION,
              replicates: int = DEFAULT_REPLICATES, seed: int | None = None, workers: int = 1,
-             progress: bool = False, on_origin=None, condition: bool = False) -> Backtest:
+             progress: bool = False, on_origin=None, condition: bool = False,
+             decisions: bool = False) -> Backtest:
     """The whole backtest: every origin, then the score tables (see the module docstring)."""
     horizons = tuple(sorted(set(int(h) for h in horizons)))
     if not horizons or horizons[0] < 1:
@@ -562,7 +566,8 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
     for day in days:
         res = backtest_origin(scen, record, tallies, day, horizons, budget=budget,
                               population=population, replicates=replicates, seed=seed,
-                              workers=workers, progress=progress, condition=condition)
+                              workers=workers, progress=progress, condition=condition,
+                              decisions=decisions)
         results.append(res)
         if on_origin:
             on_origin(res)
@@ -572,7 +577,8 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
                     round(time.perf_counter() - t0, 1),
                     dict(budget=budget, population=population, replicates=replicates,
                          seed=scenario.seed if seed is None else seed, workers=workers,
-                         origins=[d.strftime("%Y-%m-%d") for d in days], condition=condition))
+                         origins=[d.strftime("%Y-%m-%d") for d in days], condition=condition,
+                         decisions=decisions))
 
 
 def score_table(forecasts: pd.DataFrame, horizons, seed: int = 0) -> pd.DataFrame:

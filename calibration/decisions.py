@@ -15,8 +15,9 @@ its factions step back after U.S. deaths (``iran.risk_*``); the acts leave those
 at their priors.
 
 What it does not do: condition the runs themselves. A forecast that also keeps only the runs
-agreeing with a decision (the filtered reading, ``agreeing_at_origin``) must draw from the
-weights before this step (``weight_before_decisions``), or it counts the decision twice.
+agreeing with a decision (the filtered reading, ``agreeing_at_origin``) must draw without
+that decision's weighing (:func:`weights_without`), or it counts the decision twice. Hence
+each decision's shares are kept beside the weights (``decision:<day>`` columns).
 
 The step is an estimate: :data:`REPLICATES` runs a particle (a share of 0 drops the particle;
 its effective sample size is in the report).
@@ -62,6 +63,24 @@ def documented_decisions(record: pd.DataFrame, start, until) -> list[Decision]:
     return out
 
 
+def column(day: str) -> str:
+    """The posterior column holding each final particle's share of agreeing runs."""
+    return f"decision:{day}"
+
+
+def weights_without(frame: pd.DataFrame, days) -> np.ndarray:
+    """Final particles' weights (normalised) with the weighing by the decisions of ``days``
+    left out: the ABC weights times the shares of every other weighed decision."""
+    w = frame["weight_before_decisions"].to_numpy(dtype=float).copy()
+    skip = {column(str(d)) for d in days}
+    for c in frame.columns:
+        if c.startswith("decision:") and c not in skip:
+            w *= frame[c].to_numpy(dtype=float)
+    if w.sum() <= 0:
+        raise ValueError("no particle agrees with the decisions kept")
+    return w / w.sum()
+
+
 def particle_overrides(post, frame: pd.DataFrame, rule: str, repeat: int
                        ) -> dict[str, np.ndarray]:
     """Each particle's parameters ``repeat`` times in a row, as engine overrides."""
@@ -93,7 +112,8 @@ def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = RE
           progress: bool = False):
     """The posterior with its final particles' weights multiplied by the chance of each
     decision the record documents up to ``until`` (the scenario's end when None). The ABC
-    weights are kept as ``weight_before_decisions``; ``meta["decisions"]`` says what was
+    weights are kept as ``weight_before_decisions`` and each decision's shares as
+    ``decision:<day>`` (:func:`weights_without`); ``meta["decisions"]`` says what was
     weighed, the mean agreement and the effective sample size before and after. A posterior
     is returned unchanged when the record documents no decision in the window; when no
     particle agrees with every decision, the ABC weights are kept and the meta says so."""
@@ -125,6 +145,7 @@ def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = RE
                                     particle_overrides(post, final[mine], rule, replicates),
                                     seed, scenario.start, replicates)
         likelihood *= share
+        particles.loc[last, column(d.date)] = share
         rows.append(dict(date=d.date, factions=list(d.factions),
                          mean_agreement=float(np.sum(before * share)),
                          particles_never_agreeing=int((share == 0).sum())))

@@ -10,8 +10,9 @@ parameter file that ``scenarios/history.toml`` extends). What does not: fitting
 
 ``posterior.parquet`` columns: ``generation``, ``particle``, ``rule``, ``weight`` (sums to 1
 within a generation), ``distance``, ``weight_before_decisions`` (the ABC weight, before the
-record's documented decisions weighed the final particles: ``calibration.decisions``), one
-column per fitted parameter (dotted path; NaN when the particle's rule lacks it) and ``target:<name>`` per fitted target (the particle's simulated
+record's documented decisions weighed the final particles) and ``decision:<day>`` (each
+final particle's share of runs agreeing with that day's decision), both only after
+``calibrate --decisions`` (``calibration.decisions``); one column per fitted parameter (dotted path; NaN when the particle's rule lacks it) and ``target:<name>`` per fitted target (the particle's simulated
 value: an ABC posterior predictive sample). The final population is the highest generation.
 """
 
@@ -88,16 +89,17 @@ class Posterior:
     def best_rule(self) -> str:
         return str(self.rule_probabilities().idxmax())
 
-    def of_rule(self, rule: str | None = None, before_decisions: bool = False) -> pd.DataFrame:
+    def of_rule(self, rule: str | None = None, without_decisions=()) -> pd.DataFrame:
         """Final particles of one rule (default: the most probable), weights renormalised;
-        ``before_decisions``: the ABC weights, before the documented decisions weighed them
-        (``calibration.decisions``; the same weights where no decision was weighed)."""
+        ``without_decisions``: days of documented decisions whose weighing to leave out
+        (``calibration.decisions``; no effect where none was weighed)."""
         rule = rule or self.best_rule
         frame = self.final[self.final["rule"] == rule].copy()
         if frame.empty:
             raise InputError(None, "rule", f"no particle of rule {rule!r} survived")
-        if before_decisions and "weight_before_decisions" in frame:
-            frame["weight"] = frame["weight_before_decisions"]
+        if len(without_decisions) and "weight_before_decisions" in frame:
+            from calibration.decisions import weights_without
+            frame["weight"] = weights_without(frame, without_decisions)
         frame["weight"] = frame["weight"] / frame["weight"].sum()
         return frame.reset_index(drop=True)
 
@@ -169,18 +171,18 @@ def read(folder: str | os.PathLike) -> Posterior:
 
 
 def draw_overrides(posterior_dir: str | os.PathLike, replicates: int, seed: int,
-                   rule: str | None = None, before_decisions: bool = False
+                   rule: str | None = None, without_decisions=()
                    ) -> dict[str, np.ndarray]:
     """One posterior draw per replicate, as engine overrides by dotted path.
 
     Draws are taken with replacement from the final population by weight, with a generator
     seeded by ``seed`` (so ``escalation run --posterior DIR --seed S`` is reproducible). Tied
     paths (the weapons' lethal probabilities) are expanded. A model-choice posterior draws
-    from its most probable rule unless ``rule`` says which. ``before_decisions``: draw by the
-    weights before the documented decisions weighed them (``calibration.decisions``), as a
+    from its most probable rule unless ``rule`` says which. ``without_decisions``: days of
+    documented decisions whose weighing to leave out (``calibration.decisions``), as a
     forecast that keeps only the runs agreeing with those decisions must.
     """
-    return draw_from(read(posterior_dir), replicates, seed, rule, before_decisions)
+    return draw_from(read(posterior_dir), replicates, seed, rule, without_decisions)
 
 
 class Draws:
@@ -198,10 +200,10 @@ class Draws:
 
 
 def draw_from(post: Posterior, replicates: int, seed: int,
-              rule: str | None = None, before_decisions: bool = False
+              rule: str | None = None, without_decisions=()
               ) -> dict[str, np.ndarray]:
     """:func:`draw_overrides` of a posterior in memory (e.g. one just fitted)."""
-    frame = post.of_rule(rule, before_decisions)
+    frame = post.of_rule(rule, without_decisions)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x706F7374]))
     idx = rng.choice(len(frame), size=int(replicates), p=frame["weight"].to_numpy())
     values = {n: frame[n].to_numpy(dtype=float)[idx] for n in

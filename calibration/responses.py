@@ -103,18 +103,28 @@ def conditioned_attacks(params, record: pd.DataFrame, tp: TurningPoint, seed: in
 STANCE_DAYS = 30
 
 
+def _stand_down_rows(record: pd.DataFrame, origin) -> pd.DataFrame:
+    from sim.events import FACTIONS
+    origin = pd.Timestamp(origin)
+    days = pd.to_datetime(record["date"])
+    return record[(record["action"] == "suspension") & (days <= origin)
+                  & (days > origin - pd.Timedelta(days=STANCE_DAYS))
+                  & record["actor"].isin(FACTIONS)]
+
+
 def documented_stand_downs(record: pd.DataFrame, origin) -> list[str]:
     """The factions whose suspension of attacks on U.S. forces the record documents in the
     :data:`STANCE_DAYS` days up to ``origin``: decisions a forecaster on that day knew of
     (Kataib Hezbollah's of 2024-01-30 for the lull). Only the model's factions count; a
     row after ``origin`` never does."""
-    from sim.events import FACTIONS
-    origin = pd.Timestamp(origin)
-    days = pd.to_datetime(record["date"])
-    rows = record[(record["action"] == "suspension") & (days <= origin)
-                  & (days > origin - pd.Timedelta(days=STANCE_DAYS))
-                  & record["actor"].isin(FACTIONS)]
-    return sorted(set(rows["actor"]))
+    return sorted(set(_stand_down_rows(record, origin)["actor"]))
+
+
+def stand_down_days(record: pd.DataFrame, origin) -> list[str]:
+    """The days of those suspensions (:func:`documented_stand_downs`): the decisions a
+    forecast filtered at ``origin`` conditions on itself (``calibration.decisions``)."""
+    return sorted(set(pd.to_datetime(_stand_down_rows(record, origin)["date"])
+                      .dt.strftime("%Y-%m-%d")))
 
 
 def state_at_origin(params, record: pd.DataFrame, origin, seed: int, replicates: np.ndarray,
@@ -188,8 +198,7 @@ def agreeing_at_origin(params, record: pd.DataFrame, origin, seed: int,
 def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarray,
                    overrides: dict[str, np.ndarray] | None = None, until=None,
                    points: tuple[TurningPoint, ...] = TURNING_POINTS,
-                   start="2019-10-01",
-                   filter_overrides: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+                   start="2019-10-01", filter_draws=None) -> pd.DataFrame:
     """Documented attacks in each turning point's window: the record's count beside the
     median and 90% band of runs that replay the record up to the point; and the share of
     those runs whose own Iran is ordering its proxies to stand down at the point
@@ -201,10 +210,11 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
 
     ``params``: the scenario's parameters (its rule); ``overrides``: one value per replicate
     (posterior draws); ``until``: a calibration's last day, to mark windows after it as out
-    of sample; ``start``: the scenario's first day; ``filter_overrides``: the draws the
-    filtered reading starts from where a decision is documented (default ``overrides``):
-    draws from the weights before the decisions weighed them
-    (``calibration.decisions``), so that the filter does not count a decision twice.
+    of sample; ``start``: the scenario's first day; ``filter_draws``: where a decision is
+    documented, ``filter_draws(origin)`` gives the draws the filtered reading starts from
+    (default ``overrides``): a posterior weighed by the record's decisions
+    (``calibration.decisions``) draws without the ones the filter conditions on, so that
+    the filter does not count a decision twice.
     """
     rows = []
     for tp in points:
@@ -214,11 +224,11 @@ def response_table(params, record: pd.DataFrame, seed: int, replicates: np.ndarr
         restrains = restraining(state)
         stances = documented_stand_downs(record, tp.origin)
         fx, fstate = x, state
-        if stances and filter_overrides is not None:
-            fx, _ = conditioned_attacks(params, record, tp, seed, replicates, filter_overrides,
-                                        start)
-            fstate = state_at_origin(params, record, tp.origin, seed, replicates,
-                                     filter_overrides, start)
+        fdraws = filter_draws(tp.origin) if stances and filter_draws is not None else None
+        if fdraws is not None:
+            fx, _ = conditioned_attacks(params, record, tp, seed, replicates, fdraws, start)
+            fstate = state_at_origin(params, record, tp.origin, seed, replicates, fdraws,
+                                     start)
         agree = agreeing(fstate, stances)
         kept = fx[agree]
         a_lo, a_med, a_hi = (np.quantile(kept, [0.05, 0.5, 0.95]) if len(kept)

@@ -301,14 +301,14 @@ def turning_points(post: Posterior, posterior_dir, scenario, record: pd.DataFram
                    replicates: int, seed: int | None, until=None) -> pd.DataFrame:
     """``calibration.responses.response_table`` with the posterior predictive's draws: how
     runs that replay the record up to each turning point go on from it."""
-    from calibration.responses import TURNING_POINTS, response_table
+    from calibration.responses import TURNING_POINTS, response_table, stand_down_days
     seed = int(post.meta["seed"] if seed is None else seed)
     points = tuple(tp for tp in TURNING_POINTS if pd.Timestamp(tp.end) <= scenario.end)
     return response_table(params_for_rule(scenario.params, post.best_rule), record, seed,
                           PREDICTIVE_REPLICATE + np.arange(replicates),
                           draw_overrides(posterior_dir, replicates, seed), until, points,
                           scenario.start,
-                          filter_overrides=(draw_overrides(posterior_dir, replicates, seed,
-                                                           before_decisions=True)
-                                            if post.meta.get("decisions", {}).get("applied")
-                                            else None))
+                          filter_draws=lambda origin: draw_overrides(
+                              posterior_dir, replicates, seed,
+                              without_decisions=stand_down_days(record, origin))
+                          if post.meta.get("decisions", {}).get("applied") else None)

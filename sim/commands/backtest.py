@@ -52,6 +52,9 @@ def add_arguments(p) -> None:
                         "acts as the record (as it stood at the origin) says up to the "
                         "origin, then decides for itself ([replay] until); only the runs "
                         "that agree with the stand-downs it documents are kept")
+    p.add_argument("--decisions", action="store_true",
+                   help="each origin's calibration also weighs its posterior by the decisions "
+                        "the record documents up to the origin (calibrate --decisions)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="local worker processes for the calibrations (results do not "
@@ -109,7 +112,8 @@ def main(args) -> int:
                f"--budget {args.budget} --population {args.population} "
                f"--replicates {args.replicates}"
                + "".join(f" --without {k}" for k in without)
-               + (" --condition" if args.condition else "") + f" --out {out}")
+               + (" --condition" if args.condition else "")
+               + (" --decisions" if args.decisions else "") + f" --out {out}")
 
     def report(res):
         print(f"  origin {res.origin:%Y-%m-%d}: {res.simulations} simulations, rule "
@@ -117,12 +121,13 @@ def main(args) -> int:
 
     print(f"backtest: {len(origins)} origins, horizons {', '.join(map(str, horizons))} days"
           + (f", without {', '.join(without)}" if without else "")
-          + (", conditioned on the record up to each origin" if args.condition else ""),
+          + (", conditioned on the record up to each origin" if args.condition else "")
+          + (", posteriors weighed by the documented decisions" if args.decisions else ""),
           flush=True)
     bt = backtest(scenario, record, tallies, origins, horizons, without=without,
                   budget=args.budget, population=args.population,
                   replicates=args.replicates, seed=args.seed, workers=args.workers,
-                  on_origin=report, condition=args.condition)
+                  on_origin=report, condition=args.condition, decisions=args.decisions)
     patterns = scenario_patterns(without_inputs(scenario, without), record,
                                  replicates=args.replicates, seed=args.seed)
     tmp = _atomic(out)

@@ -246,3 +246,21 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     assert code == 2
     assert len(err.splitlines()) == 1 and field in err
     assert not out.exists()
+
+
+def test_weighing_by_decisions_reads_only_those_documented_by_the_origin(scenario, record,
+                                                                        tallies):
+    """With --decisions the origin's calibration weighs the truce of 2020-10-11 (its
+    posterior differs from the unweighed one), and a suspension documented after the origin
+    changes nothing."""
+    origin = "2020-12-31"
+    plain = bt.backtest_origin(scenario, record, tallies, origin, (60,), **TINY)
+    clean = bt.backtest_origin(scenario, record, tallies, origin, (60,), decisions=True,
+                               **TINY)
+    assert not plain.posterior_summary.equals(clean.posterior_summary)
+    later = dict(record.iloc[0]) | dict(event_id="2021-03-01-fake-suspension",
+                                        date="2021-03-01", actor="kataib_hezbollah",
+                                        action="suspension")
+    rec = pd.concat([record, pd.DataFrame([later])], ignore_index=True)
+    dirty = bt.backtest_origin(scenario, rec, tallies, origin, (60,), decisions=True, **TINY)
+    pd.testing.assert_frame_equal(clean.posterior_summary, dirty.posterior_summary)

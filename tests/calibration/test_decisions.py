@@ -55,10 +55,25 @@ def test_weighing_favours_the_particles_whose_faction_stands_down_as_documented(
     w = out.final["weight"].to_numpy()
     assert w.sum() == pytest.approx(1.0) and w[0] > w[1]
     assert out.final["weight_before_decisions"].tolist() == [0.5, 0.5]
-    # A forecast that filters its runs on the decision draws from the weights before it.
+    # A forecast that filters its runs on the decision draws without its weighing.
     after = draw_from(out, 400, 1)["iran.risk_weight"]
-    before = draw_from(out, 400, 1, before_decisions=True)["iran.risk_weight"]
+    before = draw_from(out, 400, 1, without_decisions=["2024-01-30"])["iran.risk_weight"]
     assert (after == 3.0).mean() > 0.6 and 0.35 < (before == 3.0).mean() < 0.65
+    other = draw_from(out, 400, 1, without_decisions=["2020-10-11"])["iran.risk_weight"]
+    assert (other == after).all()      # a decision not weighed leaves nothing out
+
+
+def test_leaving_one_decision_out_keeps_the_other(record):
+    """With both suspensions weighed, the forecast filtered at 2024-01-31 still weighs the
+    particles by the truce of 2020-10-11: the weights are the ABC's times its shares."""
+    from calibration.decisions import weights_without
+    sc = load_scenario("scenarios/history.toml")
+    out = weigh(_posterior([(3.0, 10.0), (0.0, 0.1), (1.5, 2.0)]), sc, record, "2024-01-31")
+    f = out.final
+    kept = f["weight_before_decisions"] * f["decision:2020-10-11"]
+    assert weights_without(f, ["2024-01-30"]) == pytest.approx(kept / kept.sum())
+    both = kept * f["decision:2024-01-30"]
+    assert f["weight"].to_numpy() == pytest.approx(both / both.sum())
 
 
 def test_weighing_with_no_decision_in_the_window_changes_nothing(record):
