@@ -203,7 +203,8 @@ def _decisions_section(d: dict | None) -> list[str]:
            f"Each final particle's weight was multiplied by the share of its {d['replicates']} "
            "runs, replaying the record up to the decision's day, whose factions stood down "
            "there as the record says (`calibration/decisions.py`). A forecast that also keeps "
-           "only the runs agreeing with a decision draws from the weights before this step.",
+           "only the runs agreeing with a decision draws without that decision's weighing "
+           "(its shares are the `decision:<day>` columns of posterior.parquet).",
            "", _table(pd.DataFrame(d["weighed"]).assign(
                factions=lambda f: f["factions"].map(", ".join))), ""]
     if d.get("applied"):
