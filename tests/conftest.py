@@ -17,3 +17,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def refused(capsys):
+    """``refused(argv, word, folder)``: the CLI answers ``argv`` with exit 2 and one line that
+    names ``word``, and writes nothing to ``folder`` (the standard for bad input)."""
+    def check(argv, word, folder):
+        from sim.cli import main as cli
+        capsys.readouterr()
+        assert cli(list(argv)) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and word in err[0]
+        assert not os.path.exists(folder)
+    return check
