@@ -168,6 +168,7 @@ def _state_dtype() -> np.dtype:
         # Iran
         ("anger", f8), ("risk", f8), ("directive", i8), ("directive_multiplier", f8),
         ("exchange_risk", f8),   # the risk of a direct exchange after Iran's own attack
+        ("command", f8),     # Iran's command over the factions (1 = whole)
         ("tension", f8),     # today's regional tension (Iran's day; the risk of deaths)
         ("retaliation_day", i8), ("order_day", i8),
         # militias, per faction
@@ -239,6 +240,7 @@ class State:
         rec["struck_iraq_day"] = NEVER
         rec["stormed_day"] = NEVER
         rec["standing"] = 1.0
+        rec["command"] = 1.0
         rec["leadership"] = 1.0
         rec["fighters"] = p.faction["fighters"]
         rec["arsenal"] = np.stack([p.faction[f"arsenal_{w}"] for w in WEAPON_KEYS], axis=2)
@@ -267,7 +269,7 @@ _RECORD_DTYPES: dict[np.dtype, np.dtype] = {}
 _DAILY_FIELDS = (
     "decay_anger", "shock_scale", "iran_directive_bias", "iran_tension_weight",
     "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold",
-    "iran_can_stand_down", "iran_risk_weight", "decay_risk", "decay_contagion",
+    "iran_can_stand_down", "iran_risk_weight", "decay_risk", "decay_contagion", "decay_command",
     "mil_negotiation_calm", "mil_mission_end_calm", "us_exposure_elasticity",
     "us_troops_iraq", "us_troops_syria",
     "fac_compliance", "fac_base_share", "decay_resolve", "decay_pressure", "decay_standing",
@@ -454,6 +456,7 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
     s.anger *= p.decay_anger
     s.risk *= p.decay_risk
     s.exchange_risk *= p.decay_risk
+    s.command = 1.0 - (1.0 - s.command) * p.decay_command
     tension = inp[row_of(r, inp.shape[0]), IN_TENSION] * p.shock_scale
     s.tension = tension
     score = (p.iran_directive_bias + p.iran_tension_weight * tension
@@ -596,7 +599,7 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         if s.directive != 0:
             s.obeying[f] = 0
         elif s.order_day == t:
-            obeys = uniform(s.key, t, STAND_DOWN_SLOT + f) < p.fac_compliance[f]
+            obeys = uniform(s.key, t, STAND_DOWN_SLOT + f) < p.fac_compliance[f] * s.command
             s.obeying[f] = obeys
             if obeys and not forced:
                 s.acc_stand_downs += 1
@@ -610,6 +613,8 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         # directive_follow(s.directive_multiplier, alignment), worked out once per run
         follow = (p.fac_follow_escalate[f] if s.directive == 2 else
                   p.fac_follow_restrain[f] if s.directive == 0 else 1.0)
+        if s.command < 1.0 and s.directive != 1:    # multiplier ** (alignment x command)
+            follow = follow ** s.command
         u = uniform(s.key, t, ATTACK_COUNT + f)
         # Most days a faction does not attack; when the uniform says so even under an upper
         # bound of the rate, the exact rate (two exponentials) is not needed: the same draw.
@@ -994,6 +999,8 @@ def execute_strike(s, p, r, t, f, country, size, leaders, killed, iraqi, command
     if leaders:
         s.leadership[f] *= 1.0 - p.mil_leadership_loss
         s.last_leader_day = t
+    if commander:        # Iran's command over the factions frays (iran.command_loss)
+        s.command *= 1.0 - p.iran_command_loss
     s.anger += p.iran_anger_per_strike * size + p.iran_anger_per_commander * commander
     s.risk += p.iran_risk_per_strike_target * size
     if country == IRAQ:
