@@ -427,12 +427,14 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
                     population: int = DEFAULT_POPULATION,
                     replicates: int = DEFAULT_REPLICATES, seed: int | None = None,
                     workers: int = 1, progress: bool = False,
-                    condition: bool = False, decisions: bool = False) -> OriginResult:
+                    condition: bool = False, decisions: bool = False,
+                    extra=()) -> OriginResult:
     """Calibrate on the record up to ``origin``, forecast the horizon, score every forecaster.
     ``condition``: the forecast runs replay the record (as it stood at the origin) up to it,
     and only those that agree with the stand-downs it documents are kept. ``decisions``: the
     calibration also weighs its posterior by the decisions the record documents up to the
-    origin (``calibrate --decisions``, ``calibration.decisions``).
+    origin (``calibrate --decisions``, ``calibration.decisions``). ``extra``: more parameters
+    to fit (``calibrate --fit``).
 
     ``record`` and ``tallies`` are the whole record: the cut happens here, so a caller cannot
     leak by mistake; the observed values of the windows come from the whole record.
@@ -446,7 +448,7 @@ def backtest_origin(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origi
     t0 = time.perf_counter()
     post = calibrate(scenario, until=origin, budget=budget, population=population, seed=seed,
                      workers=workers, record=rec_before, tallies=tal_before,
-                     progress=progress, decisions=decisions)
+                     progress=progress, decisions=decisions, extra=extra)
     t1 = time.perf_counter()
     series, rung, kept = forecast_ensemble(post, scenario, end, replicates, seed,
                                            (origin, rec_before) if condition else None)
@@ -553,7 +555,7 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
              budget: int = DEFAULT_BUDGET, population: int = DEFAULT_POPULATION,
              replicates: int = DEFAULT_REPLICATES, seed: int | None = None, workers: int = 1,
              progress: bool = False, on_origin=None, condition: bool = False,
-             decisions: bool = False) -> Backtest:
+             decisions: bool = False, extra=()) -> Backtest:
     """The whole backtest: every origin, then the score tables (see the module docstring)."""
     horizons = tuple(sorted(set(int(h) for h in horizons)))
     if not horizons or horizons[0] < 1:
@@ -567,7 +569,7 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
         res = backtest_origin(scen, record, tallies, day, horizons, budget=budget,
                               population=population, replicates=replicates, seed=seed,
                               workers=workers, progress=progress, condition=condition,
-                              decisions=decisions)
+                              decisions=decisions, extra=extra)
         results.append(res)
         if on_origin:
             on_origin(res)
@@ -578,7 +580,7 @@ def backtest(scenario, record: pd.DataFrame, tallies: pd.DataFrame, origins=DEFA
                     dict(budget=budget, population=population, replicates=replicates,
                          seed=scenario.seed if seed is None else seed, workers=workers,
                          origins=[d.strftime("%Y-%m-%d") for d in days], condition=condition,
-                         decisions=decisions))
+                         decisions=decisions, fit=[q.name for q in extra]))
 
 
 def score_table(forecasts: pd.DataFrame, horizons, seed: int = 0) -> pd.DataFrame:

@@ -160,6 +160,16 @@ def model_for(rule: str, extra: tuple[Parameter, ...] = ()) -> Model:
 FIT_DISTRIBUTIONS = ("uniform", "loguniform")
 
 
+def parse_fits(specs, rules: tuple[str, ...] = ()) -> tuple[Parameter, ...]:
+    """Every ``--fit`` of a command line (:func:`parse_fit`), none given twice."""
+    from sim.errors import InputError
+    extra = tuple(parse_fit(spec, tuple(rules)) for spec in specs)
+    names = [q.name for q in extra]
+    if len(set(names)) < len(names):
+        raise InputError(None, "--fit", "a parameter is given twice")
+    return extra
+
+
 def parse_fit(spec: str, rules: tuple[str, ...] = ()) -> Parameter:
     """``PATH=DIST:LO:HI`` (``escalation calibrate --fit``) -> a fitted :class:`Parameter`.
 

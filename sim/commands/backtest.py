@@ -55,6 +55,9 @@ def add_arguments(p) -> None:
     p.add_argument("--decisions", action="store_true",
                    help="each origin's calibration also weighs its posterior by the decisions "
                         "the record documents up to the origin (calibrate --decisions)")
+    p.add_argument("--fit", action="append", default=[], metavar="PATH=DIST:LO:HI",
+                   help="each origin's calibration also fits this parameter with this prior "
+                        "(as calibrate --fit); repeatable")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="local worker processes for the calibrations (results do not "
@@ -89,6 +92,8 @@ def _check(args, scenario):
     horizons = _horizons(args.horizon)
     origins = check_origins(args.origins.split(","), scenario)
     without = check_without(scenario, tuple(args.without))
+    from calibration.priors import parse_fits
+    args.extra = parse_fits(args.fit, (scenario.params.us.rule,))
     return origins, horizons, without
 
 
@@ -113,7 +118,8 @@ def main(args) -> int:
                f"--replicates {args.replicates}"
                + "".join(f" --without {k}" for k in without)
                + (" --condition" if args.condition else "")
-               + (" --decisions" if args.decisions else "") + f" --out {out}")
+               + (" --decisions" if args.decisions else "")
+               + "".join(f" --fit {spec}" for spec in args.fit) + f" --out {out}")
 
     def report(res):
         print(f"  origin {res.origin:%Y-%m-%d}: {res.simulations} simulations, rule "
@@ -127,7 +133,8 @@ def main(args) -> int:
     bt = backtest(scenario, record, tallies, origins, horizons, without=without,
                   budget=args.budget, population=args.population,
                   replicates=args.replicates, seed=args.seed, workers=args.workers,
-                  on_origin=report, condition=args.condition, decisions=args.decisions)
+                  on_origin=report, condition=args.condition, decisions=args.decisions,
+                  extra=args.extra)
     patterns = scenario_patterns(without_inputs(scenario, without), record,
                                  replicates=args.replicates, seed=args.seed)
     tmp = _atomic(out)

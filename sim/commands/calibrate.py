@@ -117,11 +117,8 @@ def _check(args, scenario) -> list[str]:
     if args.fit and args.compare_rules is not None:
         raise InputError(None, "--fit", "not with --compare-rules (fit one rule with extra "
                                         "parameters)")
-    from calibration.priors import parse_fit
-    args.extra = tuple(parse_fit(spec, tuple(rules)) for spec in args.fit)
-    names = [q.name for q in args.extra]
-    if len(set(names)) < len(names):
-        raise InputError(None, "--fit", "a parameter is given twice")
+    from calibration.priors import parse_fits
+    args.extra = parse_fits(args.fit, tuple(rules))
     return rules
 
 

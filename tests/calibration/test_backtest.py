@@ -237,6 +237,8 @@ def test_report_says_where_the_model_loses_and_patterns_are_listed(result):
     (["--horizon", "0"], "--horizon"),
     (["--horizon", "ninety"], "--horizon"),
     (["--without", "gaza"], "--without"),
+    (["--fit", "iran.command_loss=uniform:0:2"], "--fit"),
+    (["--fit", "iran.risk_weight=uniform:0:1"], "--fit"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, args, field):
     out = tmp_path / "bt"
@@ -264,3 +266,13 @@ def test_weighing_by_decisions_reads_only_those_documented_by_the_origin(scenari
     rec = pd.concat([record, pd.DataFrame([later])], ignore_index=True)
     dirty = bt.backtest_origin(scenario, rec, tallies, origin, (60,), decisions=True, **TINY)
     pd.testing.assert_frame_equal(clean.posterior_summary, dirty.posterior_summary)
+
+
+def test_each_origin_fits_the_extra_parameters(scenario, record, tallies):
+    """backtest --fit: every origin's calibration fits the parameter beside the default ones
+    (here Iran's command, off by default)."""
+    from calibration.priors import parse_fits
+    extra = parse_fits(["iran.command_loss=uniform:0:0.9"], ("ladder",))
+    res = bt.backtest_origin(scenario, record, tallies, "2020-12-31", (60,), extra=extra,
+                             **TINY)
+    assert "iran.command_loss" in set(res.posterior_summary["parameter"])
