@@ -321,6 +321,32 @@ def test_killing_irans_commander_frays_its_command_which_then_recovers():
     assert (s.command == 1.0).all()
 
 
+def test_an_order_is_as_strict_as_irans_fear_when_it_has_a_depth():
+    """With iran.restrain_depth, an order given just below the restrain threshold is obeyed
+    by few factions; as Iran's risk grows the same order deepens and more obey (the same
+    draw, so a faction that obeys goes on obeying); with no depth every order is full."""
+    sc = scenario(iran={"restrain_depth": 10.0, "risk_weight": 1.0},
+                  militias={"kataib_hezbollah": {"compliance": 1.0}})
+    s, p = state_after(sc, n=4000)
+    threshold = sc.params.iran.restrain_threshold
+    s.rec["risk"] = -threshold + 2.0      # the score two units below the threshold
+    dyn.iran_phase(s, p, 0, None)
+    dyn.militia_phase(s, p, 0, None)
+    shallow = s.obeying[:, KH].astype(bool)
+    assert (s.directive == 0).all() and 0.1 < shallow.mean() < 0.4     # depth about 0.2
+    s.rec["risk"] = 100.0
+    dyn.iran_phase(s, p, 1, None)
+    dyn.militia_phase(s, p, 1, None)
+    deep = s.obeying[:, KH].astype(bool)
+    assert deep.all() and (deep | ~shallow).all()
+    full = scenario(militias={"kataib_hezbollah": {"compliance": 1.0}})
+    s, p = state_after(full, n=200)
+    s.rec["risk"] = 5.0
+    dyn.iran_phase(s, p, 0, None)
+    dyn.militia_phase(s, p, 0, None)
+    assert (s.depth == 1.0).all() and s.obeying[:, KH].all()
+
+
 def test_a_replayed_raid_does_what_baghdads_own_raid_does():
     """Under history replay a documented raid (Kataib Hezbollah's base, 2020-06-25) seizes
     the raided faction's arsenal, frightens and aggrieves it and spends Baghdad's standing,
