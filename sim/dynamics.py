@@ -175,8 +175,7 @@ def _state_dtype() -> np.dtype:
         # militias, per faction
         ("grievance", f8, (F,)), ("fear", f8, (F,)), ("leadership", f8, (F,)),
         ("fighters", f8, (F,)), ("arsenal", f8, (F, W)), ("suspended", np.uint8, (F,)),
-        ("obeying", np.uint8, (F,)), ("obey_draw", f8, (F,)),
-        ("excitement", f8), ("td_excitement", f8),
+        ("obeying", np.uint8, (F,)), ("excitement", f8), ("td_excitement", f8),
         ("struck_iraq_day", i8, (F,)),
         ("stormed_day", i8, (F,)),
         # exposure_factor's last power and what it was worked out from (troops / reference,
@@ -460,7 +459,8 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
     s.anger *= p.decay_anger
     s.risk *= p.decay_risk
     s.exchange_risk *= p.decay_risk
-    s.command = 1.0 - (1.0 - s.command) * p.decay_command
+    if s.command < 1.0:              # only after a commander's killing (iran.command_loss)
+        s.command = 1.0 - (1.0 - s.command) * p.decay_command
     tension = inp[row_of(r, inp.shape[0]), IN_TENSION] * p.shock_scale
     s.tension = tension
     score = (p.iran_directive_bias + p.iran_tension_weight * tension
@@ -603,13 +603,13 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         resume = was and margin < 0.5 * p.mil_suspend_margin
         s.suspended[f] = (was or suspend_now) and not resume
         # Iran's order to stand down: obeyed or not, faction by faction, by one draw per
-        # order set against compliance x command x the order's depth (all 1 by default).
+        # order (keyed by the order's day) set against compliance x command x the order's
+        # depth; with both at 1 (the default) the answer cannot change during the order.
         if s.directive != 0:
             s.obeying[f] = 0
-        else:
-            if s.order_day == t:
-                s.obey_draw[f] = uniform(s.key, t, STAND_DOWN_SLOT + f)
-            obeys = s.obey_draw[f] < p.fac_compliance[f] * s.command * s.depth
+        elif s.order_day == t or p.iran_restrain_depth > 0.0 or s.command < 1.0:
+            obeys = (uniform(s.key, s.order_day, STAND_DOWN_SLOT + f)
+                     < p.fac_compliance[f] * s.command * s.depth)
             if obeys and not s.obeying[f] and not forced:
                 s.acc_stand_downs += 1
                 if not s.suspended[f]:
@@ -623,9 +623,10 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         # directive_follow(s.directive_multiplier, alignment), worked out once per run
         follow = (p.fac_follow_escalate[f] if s.directive == 2 else
                   p.fac_follow_restrain[f] if s.directive == 0 else 1.0)
-        power = s.command * (s.depth if s.directive == 0 else 1.0)
-        if power < 1.0 and s.directive != 1:   # multiplier ** (alignment x command x depth)
-            follow = follow ** power
+        if s.directive != 1:      # multiplier ** (alignment x command x depth); all 1 by default
+            power = s.command * (s.depth if s.directive == 0 else 1.0)
+            if power < 1.0:
+                follow = follow ** power
         u = uniform(s.key, t, ATTACK_COUNT + f)
         # Most days a faction does not attack; when the uniform says so even under an upper
         # bound of the rate, the exact rate (two exponentials) is not needed: the same draw.
