@@ -128,7 +128,6 @@ class ParamArrays:
             "harm": 0.5 ** (1.0 / self.us["harm_half_life_days"]),
             "sovereignty": 0.5 ** (1.0 / self.iraq["sovereignty_half_life_days"]),
             "risk": 0.5 ** (1.0 / self.iran["risk_half_life_days"]),
-            "command": 0.5 ** (1.0 / self.iran["command_half_life_days"]),
             "contagion": 0.5 ** (1.0 / self.militia["contagion_half_life_days"]),
             "resolve": 0.5 ** (1.0 / self.us["resolve_half_life_days"]),
             "pressure": 0.5 ** (1.0 / self.iraq["pressure_half_life_days"]),

@@ -168,8 +168,6 @@ def _state_dtype() -> np.dtype:
         # Iran
         ("anger", f8), ("risk", f8), ("directive", i8), ("directive_multiplier", f8),
         ("exchange_risk", f8),   # the risk of a direct exchange after Iran's own attack
-        ("command", f8),     # Iran's command over the factions (1 = whole)
-        ("depth", f8),       # how strict today's order to stand down is (1 = full)
         ("tension", f8),     # today's regional tension (Iran's day; the risk of deaths)
         ("retaliation_day", i8), ("order_day", i8),
         # militias, per faction
@@ -241,8 +239,6 @@ class State:
         rec["struck_iraq_day"] = NEVER
         rec["stormed_day"] = NEVER
         rec["standing"] = 1.0
-        rec["command"] = 1.0
-        rec["depth"] = 1.0
         rec["leadership"] = 1.0
         rec["fighters"] = p.faction["fighters"]
         rec["arsenal"] = np.stack([p.faction[f"arsenal_{w}"] for w in WEAPON_KEYS], axis=2)
@@ -271,8 +267,7 @@ _RECORD_DTYPES: dict[np.dtype, np.dtype] = {}
 _DAILY_FIELDS = (
     "decay_anger", "shock_scale", "iran_directive_bias", "iran_tension_weight",
     "iran_anger_weight", "iran_escalate_threshold", "iran_restrain_threshold",
-    "iran_can_stand_down", "iran_risk_weight", "decay_risk", "decay_contagion", "decay_command",
-    "iran_restrain_depth",
+    "iran_can_stand_down", "iran_risk_weight", "decay_risk", "decay_contagion",
     "mil_negotiation_calm", "mil_mission_end_calm", "us_exposure_elasticity",
     "us_troops_iraq", "us_troops_syria",
     "fac_compliance", "fac_base_share", "decay_resolve", "decay_pressure", "decay_standing",
@@ -459,8 +454,6 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
     s.anger *= p.decay_anger
     s.risk *= p.decay_risk
     s.exchange_risk *= p.decay_risk
-    if s.command < 1.0:              # only after a commander's killing (iran.command_loss)
-        s.command = 1.0 - (1.0 - s.command) * p.decay_command
     tension = inp[row_of(r, inp.shape[0]), IN_TENSION] * p.shock_scale
     s.tension = tension
     score = (p.iran_directive_bias + p.iran_tension_weight * tension
@@ -469,9 +462,6 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
     s.directive = iran_directive(score, p.iran_escalate_threshold, p.iran_restrain_threshold)
     if s.directive == 0 and p.iran_can_stand_down < 0.5:
         s.directive = 1       # the what-if in which Iran never orders a stand-down
-    s.depth = 1.0
-    if s.directive == 0 and p.iran_restrain_depth > 0.0:   # as strict as Iran's fear
-        s.depth = min(1.0, (p.iran_restrain_threshold - score) / p.iran_restrain_depth)
     if s.directive != was and s.directive != 1:
         if s.directive == 0:
             s.order_day = t
@@ -602,19 +592,16 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         suspend_now = (not was) and margin > p.mil_suspend_margin
         resume = was and margin < 0.5 * p.mil_suspend_margin
         s.suspended[f] = (was or suspend_now) and not resume
-        # Iran's order to stand down: obeyed or not, faction by faction, by one draw per
-        # order (keyed by the order's day) set against compliance x command x the order's
-        # depth; with both at 1 (the default) the answer cannot change during the order.
+        # Iran's order to stand down: obeyed or not, faction by faction, once per order.
         if s.directive != 0:
             s.obeying[f] = 0
-        elif s.order_day == t or p.iran_restrain_depth > 0.0 or s.command < 1.0:
-            obeys = (uniform(s.key, s.order_day, STAND_DOWN_SLOT + f)
-                     < p.fac_compliance[f] * s.command * s.depth)
-            if obeys and not s.obeying[f] and not forced:
+        elif s.order_day == t:
+            obeys = uniform(s.key, t, STAND_DOWN_SLOT + f) < p.fac_compliance[f]
+            s.obeying[f] = obeys
+            if obeys and not forced:
                 s.acc_stand_downs += 1
                 if not s.suspended[f]:
                     emit(ev, count, r, t, f, SUSPENSION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 0, 0)
-            s.obeying[f] = obeys
         if suspend_now and not forced:
             emit(ev, count, r, t, f, SUSPENSION, -1, -1, -1, -1, 0, 0, 0, 0, 0, US, 0, 0)
         if forced or s.suspended[f] or s.obeying[f] or not (s.present_iraq or s.present_syria):
@@ -623,10 +610,6 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         # directive_follow(s.directive_multiplier, alignment), worked out once per run
         follow = (p.fac_follow_escalate[f] if s.directive == 2 else
                   p.fac_follow_restrain[f] if s.directive == 0 else 1.0)
-        if s.directive != 1:      # multiplier ** (alignment x command x depth); all 1 by default
-            power = s.command * (s.depth if s.directive == 0 else 1.0)
-            if power < 1.0:
-                follow = follow ** power
         u = uniform(s.key, t, ATTACK_COUNT + f)
         # Most days a faction does not attack; when the uniform says so even under an upper
         # bound of the rate, the exact rate (two exponentials) is not needed: the same draw.
@@ -1011,8 +994,6 @@ def execute_strike(s, p, r, t, f, country, size, leaders, killed, iraqi, command
     if leaders:
         s.leadership[f] *= 1.0 - p.mil_leadership_loss
         s.last_leader_day = t
-    if commander:        # Iran's command over the factions frays (iran.command_loss)
-        s.command *= 1.0 - p.iran_command_loss
     s.anger += p.iran_anger_per_strike * size + p.iran_anger_per_commander * commander
     s.risk += p.iran_risk_per_strike_target * size
     if country == IRAQ:

@@ -88,22 +88,6 @@ class IranParams:
                            "regional war",
         doc="how much a regional war multiplies the risk of U.S. deaths: risk per death x "
             "(1 + this x the day's regional tension); 0 = no more than in peacetime")
-    restrain_depth: float = param(
-        0.0, 0, 100, source="prior, off by default",
-        doc="how far below the restrain threshold Iran's score must fall for its order to be "
-            "full: the order's depth is (threshold - score) / this, at most 1; a faction obeys "
-            "while its draw < compliance x depth, the others follow the restraint to the power "
-            "depth; 0 = every order full")
-    command_loss: float = param(
-        0.0, 0, 1, source="prior (Washington Institute, 2020-04, https://washingtoninstitute.org/"
-                          "node/1230: 'the post-Soleimani Qods Force is losing its touch in "
-                          "Iraq'; Middle East Eye and The National on the factions' feuds after "
-                          "his death); off by default",
-        doc="share of Iran's command over the factions lost when a U.S. strike kills an "
-            "Iranian commander (2020-01-03): they then obey its orders and follow its "
-            "directive less; 0 = none")
-    command_half_life_days: float = param(365.0, 1, 5000, source="prior",
-                                          doc="half-life of the command Iran lost")
     risk_per_strike_target: float = param(
         0.1, 0, 5, source="prior",
         doc="risk added per target of a U.S. strike round (a large round signals resolve)")

@@ -237,7 +237,7 @@ def test_report_says_where_the_model_loses_and_patterns_are_listed(result):
     (["--horizon", "0"], "--horizon"),
     (["--horizon", "ninety"], "--horizon"),
     (["--without", "gaza"], "--without"),
-    (["--fit", "iran.command_loss=uniform:0:2"], "--fit"),
+    (["--fit", "iran.war_risk_weight=uniform:0:20"], "--fit"),
     (["--fit", "iran.risk_weight=uniform:0:1"], "--fit"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, args, field):
@@ -270,9 +270,9 @@ def test_weighing_by_decisions_reads_only_those_documented_by_the_origin(scenari
 
 def test_each_origin_fits_the_extra_parameters(scenario, record, tallies):
     """backtest --fit: every origin's calibration fits the parameter beside the default ones
-    (here Iran's command, off by default)."""
+    (here the war-risk weight, off by default)."""
     from calibration.priors import parse_fits
-    extra = parse_fits(["iran.command_loss=uniform:0:0.9"], ("ladder",))
+    extra = parse_fits(["iran.war_risk_weight=uniform:0:2"], ("ladder",))
     res = bt.backtest_origin(scenario, record, tallies, "2020-12-31", (60,), extra=extra,
                              **TINY)
-    assert "iran.command_loss" in set(res.posterior_summary["parameter"])
+    assert "iran.war_risk_weight" in set(res.posterior_summary["parameter"])

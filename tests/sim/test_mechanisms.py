@@ -296,57 +296,6 @@ def test_iran_answers_its_commanders_killing_itself_less_soon_after_its_own_atta
         assert ((s.retaliation_day != dyn.NEVER) == answered).all(), risk
 
 
-def test_killing_irans_commander_frays_its_command_which_then_recovers():
-    """The strike of 2020-01-03 (replayed) cuts Iran's command by iran.command_loss; the
-    factions then obey a stand-down order less often (compliance x command) and follow the
-    restraint less; the command recovers with its half-life. With no loss, nothing moves."""
-    from sim.replay import _prepare
-    strike = {"action": "leader_strike", "actor": "us", "target": "iran", "country": "iraq"}
-    sc = scenario(iran={"command_loss": 0.5, "command_half_life_days": 10.0},
-                  militias={"kataib_hezbollah": {"compliance": 1.0}})
-    s, p = state_after(sc, n=4000)
-    dyn.us_phase(s, p, 0, None, [_prepare(strike, p.sites)])
-    np.testing.assert_allclose(s.command, 0.5)
-    for day in range(1, 11):
-        dyn.iran_phase(s, p, day, None)
-    np.testing.assert_allclose(s.command, 0.75, rtol=1e-9)       # half the loss back
-    s.rec["risk"] = 5.0
-    dyn.iran_phase(s, p, 11, None)
-    dyn.militia_phase(s, p, 11, None)
-    command = float(s.command[0])
-    assert abs(s.obeying[:, KH].mean() - command) < 0.03        # 1.0 x the command
-    untouched = scenario(militias={"kataib_hezbollah": {"compliance": 1.0}})
-    s, p = state_after(untouched, n=20)
-    dyn.us_phase(s, p, 0, None, [_prepare(strike, p.sites)])
-    assert (s.command == 1.0).all()
-
-
-def test_an_order_is_as_strict_as_irans_fear_when_it_has_a_depth():
-    """With iran.restrain_depth, an order given just below the restrain threshold is obeyed
-    by few factions; as Iran's risk grows the same order deepens and more obey (the same
-    draw, so a faction that obeys goes on obeying); with no depth every order is full."""
-    sc = scenario(iran={"restrain_depth": 10.0, "risk_weight": 1.0},
-                  militias={"kataib_hezbollah": {"compliance": 1.0}})
-    s, p = state_after(sc, n=4000)
-    threshold = sc.params.iran.restrain_threshold
-    s.rec["risk"] = -threshold + 2.0      # the score two units below the threshold
-    dyn.iran_phase(s, p, 0, None)
-    dyn.militia_phase(s, p, 0, None)
-    shallow = s.obeying[:, KH].astype(bool)
-    assert (s.directive == 0).all() and 0.1 < shallow.mean() < 0.4     # depth about 0.2
-    s.rec["risk"] = 100.0
-    dyn.iran_phase(s, p, 1, None)
-    dyn.militia_phase(s, p, 1, None)
-    deep = s.obeying[:, KH].astype(bool)
-    assert deep.all() and (deep | ~shallow).all()
-    full = scenario(militias={"kataib_hezbollah": {"compliance": 1.0}})
-    s, p = state_after(full, n=200)
-    s.rec["risk"] = 5.0
-    dyn.iran_phase(s, p, 0, None)
-    dyn.militia_phase(s, p, 0, None)
-    assert (s.depth == 1.0).all() and s.obeying[:, KH].all()
-
-
 def test_a_replayed_raid_does_what_baghdads_own_raid_does():
     """Under history replay a documented raid (Kataib Hezbollah's base, 2020-06-25) seizes
     the raided faction's arsenal, frightens and aggrieves it and spends Baghdad's standing,
