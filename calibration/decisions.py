@@ -51,13 +51,9 @@ def documented_decisions(record: pd.DataFrame, start, until) -> list[Decision]:
     """The days from ``start`` to ``until`` on which the record documents a model faction's
     suspension of attacks on U.S. forces, with the factions standing down that day
     (``calibration.responses.documented_stand_downs``)."""
-    from calibration.responses import documented_stand_downs
-    from sim.events import FACTIONS
-    days = pd.to_datetime(record["date"])
-    rows = record[(record["action"] == "suspension") & record["actor"].isin(FACTIONS)
-                  & (days >= pd.Timestamp(start)) & (days <= pd.Timestamp(until))]
+    from calibration.responses import documented_stand_downs, suspensions
     out = []
-    for day in sorted(set(pd.to_datetime(rows["date"]))):
+    for day in sorted(set(pd.to_datetime(suspensions(record, start, until)["date"]))):
         out.append(Decision(day.strftime("%Y-%m-%d"),
                             tuple(documented_stand_downs(record, day))))
     return out

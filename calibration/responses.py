@@ -103,13 +103,18 @@ def conditioned_attacks(params, record: pd.DataFrame, tp: TurningPoint, seed: in
 STANCE_DAYS = 30
 
 
-def _stand_down_rows(record: pd.DataFrame, origin) -> pd.DataFrame:
+def suspensions(record: pd.DataFrame, first, last) -> pd.DataFrame:
+    """The record's rows from ``first`` to ``last`` in which one of the model's factions
+    suspends its attacks on U.S. forces: the documented stand-downs."""
     from sim.events import FACTIONS
-    origin = pd.Timestamp(origin)
     days = pd.to_datetime(record["date"])
-    return record[(record["action"] == "suspension") & (days <= origin)
-                  & (days > origin - pd.Timedelta(days=STANCE_DAYS))
-                  & record["actor"].isin(FACTIONS)]
+    return record[(record["action"] == "suspension") & record["actor"].isin(FACTIONS)
+                  & (days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))]
+
+
+def _stand_down_rows(record: pd.DataFrame, origin) -> pd.DataFrame:
+    origin = pd.Timestamp(origin)
+    return suspensions(record, origin - pd.Timedelta(days=STANCE_DAYS - 1), origin)
 
 
 def documented_stand_downs(record: pd.DataFrame, origin) -> list[str]:
