@@ -239,7 +239,9 @@ def manifest(scenario, **extra: Any) -> dict[str, Any]:
     import pandas as pd
     return {
         "scenario": {"name": scenario.name, "path": scenario.path,
-                     "resolved": scenario.resolved},
+                     "resolved": scenario.resolved,
+                     # what the model derived from the resolved values (Scenario.derived)
+                     **({"derived": scenario.derived} if scenario.derived else {})},
         "package": "escalation-sim", "version": sim.__version__, "git_commit": git_commit(),
         "python": platform.python_version(), "numpy": np.__version__, "mesa": version("mesa"),
         "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),

@@ -44,6 +44,21 @@ def test_set_overrides_rule(small_scenario, tmp_path):
     assert (pd.read_csv(out / "summary.csv")["strike_rounds"] == 0).all()
 
 
+def test_manifest_lists_a_compliance_derived_from_a_changed_alignment(small_scenario, tmp_path):
+    """--set of Nujaba's alignment moves its compliance too (sim.params.compliance_follows):
+    the manifest says so, since no file or --set gave that number; a set compliance is not
+    derived and is not listed."""
+    out = tmp_path / "r"
+    assert main(["run", str(small_scenario), "--replicates", "2", "--no-figure", "--set",
+                 "militias.harakat_al_nujaba.alignment=0.3", "--out", str(out)]) == 0
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["scenario"]["derived"] == {"militias.harakat_al_nujaba.compliance": 0.3}
+    assert main(["run", str(small_scenario), "--replicates", "2", "--no-figure", "--set",
+                 "militias.harakat_al_nujaba.alignment=0.3", "--set",
+                 "militias.harakat_al_nujaba.compliance=0.6", "--out", str(out), "--force"]) == 0
+    assert "derived" not in json.loads((out / "manifest.json").read_text())["scenario"]
+
+
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(write_scenario, tmp_path, capsys):
     bad = write_scenario("""
         name = "bad"
