@@ -276,3 +276,44 @@ def test_each_origin_fits_the_extra_parameters(scenario, record, tallies):
     res = bt.backtest_origin(scenario, record, tallies, "2020-12-31", (60,), extra=extra,
                              **TINY)
     assert "iran.war_risk_weight" in set(res.posterior_summary["parameter"])
+
+
+# --- scripts/backtest_seeds.py -------------------------------------------------------------------
+
+def _backtest_seeds_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("backtest_seeds",
+                                                  "scripts/backtest_seeds.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_backtest_seeds_pairs_a_variant_with_its_reference_seed_by_seed(tmp_path, capsys):
+    """The script the README's seed-to-seed spread of the backtest comes from, at a tiny size:
+    each seed's model score is the backtest's own (origin 'all', longest horizon), and with
+    --against the difference is this folder's score minus the reference's, seed by seed."""
+    script = _backtest_seeds_script()
+    tiny = ["--origins", "2020-06-30", "--horizon", "90", "--budget", "200",
+            "--population", "100", "--workers", "1"]
+    ref, var = tmp_path / "ref", tmp_path / "var"
+    assert script.main(["--seeds", "1", *tiny, "--replicates", "40", "--out", str(ref)]) == 0
+    assert script.main(["--seeds", "1", *tiny, "--replicates", "20", "--against", str(ref),
+                        "--out", str(var)]) == 0
+    own = pd.read_csv(var / "backtest_s1" / "scores.csv")
+    own = own[(own["origin"] == "all") & (own["forecaster"] == "model")].set_index("target")
+    table = pd.read_csv(var / "seeds.csv")
+    first = table[table["seed"].astype(str) == "1"].set_index("target")
+    assert first["model"].to_dict() == pytest.approx(own["crps"].to_dict(), rel=1e-5)
+    reference = pd.read_csv(ref / "seeds.csv")
+    reference = reference[reference["seed"].astype(str) == "1"].set_index("target")
+    assert first["difference"].to_dict() == pytest.approx(
+        (first["model"] - reference["model"]).to_dict(), rel=1e-5, abs=1e-9)
+    assert (table["seed"].astype(str) == "mean").sum() == len(first)
+    assert "--against" in (var / "manifest.json").read_text()
+    assert script.main(["--seeds", "2", "--against", str(ref), "--out", str(tmp_path / "x")]) == 2
+    assert script.main(["--seeds", "1", "--against", str(tmp_path / "none"),
+                        "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "seed(s) [2]" in err[-2] and "not found" in err[-1]
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
