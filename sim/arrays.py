@@ -22,7 +22,7 @@ from sim.errors import InputError
 from sim.events import FACTIONS
 from sim.params import (SHOCK_KINDS, WEAPON_KEYS, FactionParams, IranParams, IraqParams,
                         MilitiaCommon, ModelParams, SiteParams, USParams, WeaponParams,
-                        compliance_follows)
+                        swept_compliance)
 from sim.rules import Rule, make_rule
 
 COUNTRY_CODES = {"iraq": 0, "syria": 1, "jordan": 2}
@@ -76,10 +76,9 @@ class ParamArrays:
         self.iran = {k: value(f"iran.{k}", getattr(params.iran, k)) for k in _fields(IranParams)}
         self.militia = {k: value(f"militias.{k}", getattr(params.militias, k))[:, None]
                         for k in _fields(MilitiaCommon)}
-        for f in FACTIONS:      # a swept alignment carries the compliance with it
-            given = [k for k in overrides if k.startswith(f"militias.{f}.")]
-            if f"militias.{f}.alignment" in overrides and compliance_follows(f, given):
-                overrides[f"militias.{f}.compliance"] = overrides[f"militias.{f}.alignment"]
+        # a swept alignment carries the compliance with it
+        for compliance, alignment in swept_compliance(overrides).items():
+            overrides[compliance] = overrides[alignment]
         self.faction = {
             k: np.stack([value(f"militias.{f}.{k}", getattr(params.factions[f], k))
                          for f in FACTIONS], axis=1)

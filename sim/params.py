@@ -249,6 +249,18 @@ def compliance_follows(faction: str, changed: Any) -> bool:
         str(k).endswith("compliance") for k in changed)
 
 
+def swept_compliance(paths) -> dict[str, str]:
+    """For a sweep over the dotted ``paths``: each faction's compliance that follows a swept
+    alignment (:func:`compliance_follows`), mapped to that alignment's path."""
+    paths = list(paths)
+    out = {}
+    for faction in FACTION_DEFAULTS:
+        given = [k for k in paths if k.startswith(f"militias.{faction}.")]
+        if f"militias.{faction}.alignment" in paths and compliance_follows(faction, given):
+            out[f"militias.{faction}.compliance"] = f"militias.{faction}.alignment"
+    return out
+
+
 def faction_params(faction: str, values: dict[str, Any]) -> "FactionParams":
     """A faction's parameters: ``values`` over its defaults (``FACTION_DEFAULTS``); a changed
     alignment carries the compliance with it (:func:`compliance_follows`)."""

@@ -345,6 +345,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
     _combine(out, chunks, schema)
     t_end = time.perf_counter()
 
+    from sim.params import swept_compliance
     from sim.run import manifest
     wall = t_combined0 - t_run
     ran = sum(c.runs for c in todo)
@@ -370,6 +371,9 @@ def run_sweep(spec: SweepSpec | str | os.PathLike, out: str | os.PathLike | None
                  "total_s": round(t_end - t_start, 3),
                  "runs_per_s": round(ran / wall, 1) if wall > 0 and ran else None},
         files=["runs.parquet", "design.parquet", "spec.json", "chunks/"])
+    follows = swept_compliance(p.path for p in spec.parameters)
+    if follows:     # values no design column holds, derived from one that does
+        info["derived"] = {k: f"equals {v} at each design point" for k, v in follows.items()}
     _write_json(out / "manifest.json", info)
     return SweepResult(out, total, len(todo), len(chunks) - len(todo), info)
 

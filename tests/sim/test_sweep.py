@@ -378,6 +378,28 @@ def test_outputs_and_manifest(grid_ref, tmp_path):
     assert t.highest_rung_day.isna().any() or (t.highest_rung_day >= 0).all()
 
 
+def test_manifest_says_which_compliance_follows_a_swept_alignment(tmp_path):
+    """A sweep over Nujaba's alignment moves its compliance at every design point
+    (sim.params.swept_compliance); no design column holds it, so the manifest says so. A
+    swept Kataib Hezbollah keeps the record's compliance and is not listed."""
+    spec = load_spec(write(tmp_path, """\
+name = "align"
+scenario = "mini.toml"
+seed = 5
+replicates = 2
+design = "grid"
+metrics = ["attacks"]
+[parameters."militias.harakat_al_nujaba.alignment"]
+values = [0.2, 0.8]
+[parameters."militias.kataib_hezbollah.alignment"]
+values = [0.5]
+"""))
+    run_sweep(spec, tmp_path / "out", workers=1, progress=False)
+    man = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert man["derived"] == {"militias.harakat_al_nujaba.compliance":
+                              "equals militias.harakat_al_nujaba.alignment at each design point"}
+
+
 def test_existing_out_without_resume_exits_2_and_changes_nothing(grid_ref, tmp_path, capsys):
     spec, _ref = grid_ref
     out = tmp_path / "out"
