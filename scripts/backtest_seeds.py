@@ -45,23 +45,18 @@ def scores_of(folder: Path, seed: int) -> pd.DataFrame:
 
 
 def paired(table: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the reference's model score beside it and the difference, per seed and
-    target; rows for the seeds' mean (``seed`` = "mean") close each target."""
+    """``table`` with the reference's model score beside it (``reference``, the same seed and
+    target) and ``difference``, this one minus it."""
     ref = reference[["seed", "target", "model"]].rename(columns={"model": "reference"})
     out = table.merge(ref, on=["seed", "target"], how="inner")
-    if len(out) < len(table):
-        missing = sorted(set(table["seed"]) - set(out["seed"]))
-        raise ValueError(f"the reference has no backtest of seed(s) {missing}")
     out["difference"] = out["model"] - out["reference"]
-    means = (out.groupby("target", sort=False)[["model", "best_crps", "reference",
-                                                "difference"]].mean().reset_index())
-    means["seed"], means["best_baseline"] = "mean", ""
-    return pd.concat([out, means[out.columns]], ignore_index=True)
+    return out
 
 
 def with_means(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the seeds' mean per target."""
-    means = table.groupby("target", sort=False)[["model", "best_crps"]].mean().reset_index()
+    """``table`` with a row per target for the seeds' mean (``seed`` = "mean")."""
+    scores = [c for c in ("model", "best_crps", "reference", "difference") if c in table]
+    means = table.groupby("target", sort=False)[scores].mean().reset_index()
     means["seed"], means["best_baseline"] = "mean", ""
     return pd.concat([table, means[table.columns]], ignore_index=True)
 
@@ -127,7 +122,7 @@ def main(argv=None) -> int:
                 return code
         parts.append(scores_of(folder, seed))
     table = pd.concat(parts, ignore_index=True)
-    table = paired(table, reference) if reference is not None else with_means(table)
+    table = with_means(paired(table, reference) if reference is not None else table)
     table.to_csv(out / "seeds.csv", index=False, float_format="%.6g")
     command = "scripts/backtest_seeds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     (out / "seeds.md").write_text("\n".join([

@@ -249,23 +249,29 @@ def compliance_follows(faction: str, changed: Any) -> bool:
         str(k).endswith("compliance") for k in changed)
 
 
+def derives_compliance(faction: str, changed: Any) -> bool:
+    """Whether a change (the faction's fields, or dotted paths) makes the faction's compliance
+    its new alignment: it changes the alignment and :func:`compliance_follows`. The one test
+    for a scenario, ``--set``, a sweep and the manifests that list the derived value."""
+    return (any(str(k).endswith("alignment") for k in changed)
+            and compliance_follows(faction, changed))
+
+
 def swept_compliance(paths) -> dict[str, str]:
     """For a sweep over the dotted ``paths``: each faction's compliance that follows a swept
-    alignment (:func:`compliance_follows`), mapped to that alignment's path."""
+    alignment (:func:`derives_compliance`), mapped to that alignment's path."""
     paths = list(paths)
-    out = {}
-    for faction in FACTION_DEFAULTS:
-        given = [k for k in paths if k.startswith(f"militias.{faction}.")]
-        if f"militias.{faction}.alignment" in paths and compliance_follows(faction, given):
-            out[f"militias.{faction}.compliance"] = f"militias.{faction}.alignment"
-    return out
+    return {f"militias.{faction}.compliance": f"militias.{faction}.alignment"
+            for faction in FACTION_DEFAULTS
+            if derives_compliance(faction, [k for k in paths
+                                            if k.startswith(f"militias.{faction}.")])}
 
 
 def faction_params(faction: str, values: dict[str, Any]) -> "FactionParams":
     """A faction's parameters: ``values`` over its defaults (``FACTION_DEFAULTS``); a changed
-    alignment carries the compliance with it (:func:`compliance_follows`)."""
+    alignment carries the compliance with it (:func:`derives_compliance`)."""
     merged = {**FACTION_DEFAULTS[faction], **values}
-    if "alignment" in values and compliance_follows(faction, values):
+    if derives_compliance(faction, values):
         merged["compliance"] = values["alignment"]
     return FactionParams(**merged)
 

@@ -237,11 +237,10 @@ def manifest(scenario, **extra: Any) -> dict[str, Any]:
     """What a result folder needs to be reproduced: resolved scenario, seeds, versions."""
     from importlib.metadata import version   # not `import mesa`: 0.2-0.5 s of imports
     import pandas as pd
+    derived = scenario.derived      # what the model derived from the resolved values
     return {
         "scenario": {"name": scenario.name, "path": scenario.path,
-                     "resolved": scenario.resolved,
-                     # what the model derived from the resolved values (Scenario.derived)
-                     **({"derived": scenario.derived} if scenario.derived else {})},
+                     "resolved": scenario.resolved, **({"derived": derived} if derived else {})},
         "package": "escalation-sim", "version": sim.__version__, "git_commit": git_commit(),
         "python": platform.python_version(), "numpy": np.__version__, "mesa": version("mesa"),
         "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),

@@ -160,15 +160,12 @@ class Scenario:
     def derived(self) -> dict[str, float]:
         """Values that no file or ``--set`` gave but that the model derived from those that
         did: a faction's compliance following its changed alignment
-        (``sim.params.compliance_follows``). manifest.json lists them, so that every number a
+        (``sim.params.derives_compliance``). manifest.json lists them, so that every number a
         run used can be read there."""
-        out = {}
-        for faction, given in self.resolved.get("militias", {}).items():
-            if (isinstance(given, dict) and "alignment" in given
-                    and P.compliance_follows(faction, given)
-                    and faction in self.params.factions):
-                out[f"militias.{faction}.compliance"] = self.params.factions[faction].compliance
-        return out
+        return {f"militias.{faction}.compliance": self.params.factions[faction].compliance
+                for faction, given in self.resolved.get("militias", {}).items()
+                if isinstance(given, dict) and faction in self.params.factions
+                and P.derives_compliance(faction, given)}
 
 
 # --- Public API ------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_set_overrides_rule(small_scenario, tmp_path):
 
 
 def test_manifest_lists_a_compliance_derived_from_a_changed_alignment(small_scenario, tmp_path):
-    """--set of Nujaba's alignment moves its compliance too (sim.params.compliance_follows):
+    """--set of Nujaba's alignment moves its compliance too (sim.params.derives_compliance):
     the manifest says so, since no file or --set gave that number; a set compliance is not
     derived and is not listed."""
     out = tmp_path / "r"
