@@ -59,6 +59,51 @@ def documented_decisions(record: pd.DataFrame, start, until) -> list[Decision]:
     return out
 
 
+def chosen(decisions: list[Decision], days) -> list[Decision]:
+    """The decisions to weigh: all of them when ``days`` is True or None, else those on the
+    given days (``--decision-days``; a day the record does not document is refused earlier,
+    by :func:`check_days`)."""
+    if days is None or days is True:
+        return list(decisions)
+    keep = {str(d) for d in days}
+    return [d for d in decisions if d.date in keep]
+
+
+def parse_days(text: str | None, decisions: bool) -> tuple[str, ...] | None:
+    """``--decision-days 2024-01-30[,...]``: the documented decision days to weigh (default
+    all); only with ``--decisions``."""
+    from sim.errors import InputError
+    if text is None:
+        return None
+    if not decisions:
+        raise InputError(None, "--decision-days", "needs --decisions")
+    days = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            days.append(pd.Timestamp(part).strftime("%Y-%m-%d"))
+        except (ValueError, TypeError):
+            raise InputError(None, "--decision-days", f"{part!r} is not a date (YYYY-MM-DD)") \
+                from None
+    if not days:
+        raise InputError(None, "--decision-days", "give at least one day")
+    return tuple(sorted(set(days)))
+
+
+def check_days(record: pd.DataFrame, start, end, days) -> None:
+    """Refuse (one line, before any run) a ``--decision-days`` day on which the record
+    documents no decision between ``start`` and ``end``."""
+    from sim.errors import InputError
+    if days is None or days is True:
+        return
+    known = [d.date for d in documented_decisions(record, start, end)]
+    for day in days:
+        if day not in known:
+            raise InputError(None, "--decision-days",
+                             f"the record documents no decision on {day} (documented: "
+                             f"{', '.join(known) or 'none'})")
+
+
 def column(day: str) -> str:
     """The posterior column holding each final particle's share of agreeing runs."""
     return f"decision:{day}"
@@ -105,24 +150,26 @@ def agreement(params, record: pd.DataFrame, decision: Decision, overrides, seed:
 
 
 def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = REPLICATES,
-          progress: bool = False):
+          progress: bool = False, days=None):
     """The posterior with its final particles' weights multiplied by the chance of each
     decision the record documents up to ``until`` (the scenario's end when None). The ABC
     weights are kept as ``weight_before_decisions`` and each decision's shares as
     ``decision:<day>`` (:func:`weights_without`); ``meta["decisions"]`` says what was
     weighed, the mean agreement and the effective sample size before and after. A posterior
     is returned unchanged when the record documents no decision in the window; when no
-    particle agrees with every decision, the ABC weights are kept and the meta says so."""
+    particle agrees with every decision, the ABC weights are kept and the meta says so.
+    ``days``: weigh only the decisions of these days (:func:`chosen`; default all)."""
     from calibration.simulator import params_for_rule
     end = scenario.end if until is None else pd.Timestamp(until)
-    decisions = documented_decisions(record, scenario.start, end)
+    decisions = chosen(documented_decisions(record, scenario.start, end), days)
     particles = post.particles.copy()
     last = particles["generation"] == particles["generation"].max()
     before = particles.loc[last, "weight"].to_numpy(dtype=float)
     particles["weight_before_decisions"] = particles["weight"]
     meta = dict(post.meta)
     if not decisions:
-        meta["decisions"] = dict(weighed=[], replicates=replicates)
+        meta["decisions"] = dict(weighed=[], replicates=replicates,
+                                 days=None if days in (None, True) else list(days))
         return type(post)(particles, meta)
     final = particles[last]
     likelihood = np.ones(len(final))
@@ -152,6 +199,7 @@ def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = RE
         after = after / after.sum()
         particles.loc[last, "weight"] = after
     meta["decisions"] = dict(weighed=rows, replicates=replicates, applied=bool(ok),
+                             days=None if days in (None, True) else list(days),
                              ess_before=round(ess_before, 1),
                              ess_after=round(float(1.0 / np.sum(after ** 2)), 1) if ok
                              else None)

@@ -79,7 +79,7 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
               tallies: pd.DataFrame | None = None, observed: np.ndarray | None = None,
               chunk: int = DEFAULT_CHUNK, alpha: float = 0.5, min_acceptance: float = 0.01,
               turning_points: bool = False, extra: Sequence = (),
-              decisions: bool = False) -> Posterior:
+              decisions: bool | Sequence[str] = False) -> Posterior:
     """ABC-SMC of the model's parameters against the record (or a synthetic ``observed``).
 
     Args:
@@ -95,7 +95,8 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
             :func:`calibration.priors.parse_fit`), beside the default ones.
         decisions: weigh the final particles by the chance of the decisions the record
             documents up to ``until`` (``calibration.decisions``); not with ``observed``
-            (a synthetic record has no documented decisions).
+            (a synthetic record has no documented decisions). True weighs every one; a
+            sequence of days weighs only those (``--decision-days``).
     """
     until = parse_until(until, scenario)
     rules = [scenario.params.us.rule] if rules is None else (
@@ -133,7 +134,8 @@ def calibrate(scenario, rules: Sequence[str] | str | None = None, *, until=None,
     if on_record and decisions:
         from calibration.decisions import weigh
         t1 = time.perf_counter()
-        post = weigh(post, scenario, record, until, progress=progress)
+        post = weigh(post, scenario, record, until, progress=progress,
+                     days=None if decisions is True else decisions)
         post.meta["decisions"]["seconds"] = round(time.perf_counter() - t1, 1)
     return post
 

@@ -75,6 +75,7 @@ def main(argv=None) -> int:
                     help="passed to escalation backtest --fit")
     ap.add_argument("--condition", action="store_true", help="passed to escalation backtest")
     ap.add_argument("--decisions", action="store_true", help="passed to escalation backtest")
+    ap.add_argument("--decision-days", default=None, help="passed to escalation backtest")
     ap.add_argument("--against", metavar="DIR", default=None,
                     help="a folder this script wrote (the same seeds): pair each seed's "
                          "score with it")
@@ -109,6 +110,7 @@ def main(argv=None) -> int:
     passed = [*[x for spec in a.fit for x in ("--fit", spec)],
               *(["--condition"] if a.condition else []),
               *(["--decisions"] if a.decisions else []),
+              *(["--decision-days", a.decision_days] if a.decision_days else []),
               *[x for name in ("origins", "horizon", "budget", "population", "replicates")
                 if getattr(a, name) is not None
                 for x in (f"--{name}", str(getattr(a, name)))]]

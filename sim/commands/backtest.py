@@ -55,6 +55,9 @@ def add_arguments(p) -> None:
     p.add_argument("--decisions", action="store_true",
                    help="each origin's calibration also weighs its posterior by the decisions "
                         "the record documents up to the origin (calibrate --decisions)")
+    p.add_argument("--decision-days", default=None, metavar="DAYS",
+                   help="with --decisions: weigh only the decisions of these days "
+                        "(comma-separated; default every documented one)")
     p.add_argument("--fit", action="append", default=[], metavar="PATH=DIST:LO:HI",
                    help="each origin's calibration also fits this parameter with this prior "
                         "(as calibrate --fit); repeatable")
@@ -94,6 +97,8 @@ def _check(args, scenario):
     without = check_without(scenario, tuple(args.without))
     from calibration.priors import parse_fits
     args.extra = parse_fits(args.fit, (scenario.params.us.rule,))
+    from calibration.decisions import parse_days
+    args.decision_days = parse_days(args.decision_days, args.decisions)
     return origins, horizons, without
 
 
@@ -110,6 +115,9 @@ def main(args) -> int:
     out = Path(args.out or DEFAULT_OUT)
     refuse_to_replace(out, args.force)
     record = load_record(args.record)
+    if args.decision_days:
+        from calibration.decisions import check_days
+        check_days(record, scenario.start, scenario.end, args.decision_days)
     tallies = load_tallies()
     command = ("escalation " + " ".join(sys.argv[1:]) if sys.argv and
                sys.argv[0].endswith("escalation") else
@@ -119,6 +127,8 @@ def main(args) -> int:
                + "".join(f" --without {k}" for k in without)
                + (" --condition" if args.condition else "")
                + (" --decisions" if args.decisions else "")
+               + (f" --decision-days {','.join(args.decision_days)}"
+                  if args.decision_days else "")
                + "".join(f" --fit {spec}" for spec in args.fit) + f" --out {out}")
 
     def report(res):
@@ -133,7 +143,8 @@ def main(args) -> int:
     bt = backtest(scenario, record, tallies, origins, horizons, without=without,
                   budget=args.budget, population=args.population,
                   replicates=args.replicates, seed=args.seed, workers=args.workers,
-                  on_origin=report, condition=args.condition, decisions=args.decisions,
+                  on_origin=report, condition=args.condition,
+                  decisions=(args.decision_days or True) if args.decisions else False,
                   extra=args.extra)
     patterns = scenario_patterns(without_inputs(scenario, without), record,
                                  replicates=args.replicates, seed=args.seed)

@@ -63,6 +63,9 @@ def add_arguments(p) -> None:
                    help="also weigh the posterior by the decisions the record documents (its "
                         "factions' suspensions), from runs replaying the record up to each "
                         "(calibration/decisions.py; an experiment, see the README)")
+    p.add_argument("--decision-days", default=None, metavar="DAYS",
+                   help="with --decisions: weigh only the decisions of these days "
+                        "(comma-separated, e.g. 2024-01-30; default every documented one)")
     p.add_argument("--fit", action="append", default=[], metavar="PATH=DIST:LO:HI",
                    help="also fit this parameter with this prior (uniform or loguniform "
                         "from LO to HI, inside its declared bounds), e.g. "
@@ -119,6 +122,8 @@ def _check(args, scenario) -> list[str]:
                                         "parameters)")
     from calibration.priors import parse_fits
     args.extra = parse_fits(args.fit, tuple(rules))
+    from calibration.decisions import parse_days
+    args.decision_days = parse_days(getattr(args, "decision_days", None), args.decisions)
     return rules
 
 
@@ -189,6 +194,7 @@ def main(args) -> int:
         + (f" --confusion {args.confusion}" if args.confusion else "")
         + (" --turning-points" if args.turning_points else "")
         + (" --decisions" if args.decisions else "")
+        + (f" --decision-days {','.join(args.decision_days)}" if args.decision_days else "")
         + "".join(f" --fit {spec}" for spec in args.fit)
         + (f" --seed {args.seed}" if args.seed is not None else "")
         + (f" --record {args.record}" if args.record else "") + f" --out {out}")
@@ -203,8 +209,15 @@ def main(args) -> int:
             raise InputError(None, "--decisions", "not with --compare-rules (weigh one "
                                                    "rule's posterior by the decisions)")
         return _compare(args, scenario, rules, out, command, common)
+    if args.decision_days:
+        from calibration.decisions import check_days
+        from calibration.fit import parse_until
+        until = parse_until(args.until, scenario)
+        check_days(record if record is not None else load_record(), scenario.start,
+                   until if until is not None else scenario.end, args.decision_days)
+    decisions = (args.decision_days or True) if args.decisions else False
     post = calibrate(scenario, rules, seed=args.seed, turning_points=args.turning_points,
-                     extra=args.extra, decisions=args.decisions, **common)
+                     extra=args.extra, decisions=decisions, **common)
     tmp = _atomic(out)
     try:
         post.write(tmp)

@@ -97,3 +97,25 @@ def test_calibrate_with_decisions_reports_and_keeps_both_weights(tmp_path, refus
     assert "--decisions" in (out / "manifest.json").read_text()
     refused(["calibrate", "--compare-rules", "--decisions", "--out", str(tmp_path / "x")],
             "--decisions", tmp_path / "x")
+
+
+def test_decision_days_weigh_only_the_days_chosen(record, tmp_path, refused):
+    """``--decision-days 2024-01-30`` weighs the suspension after Tower 22 and leaves the
+    truce of 2020-10-11 out (its documented driver, the embassy-closure threat, is not in the
+    model); a day the record documents no decision on, or the option without --decisions, is
+    refused in one line before anything runs."""
+    sc = load_scenario("scenarios/history.toml")
+    post = _posterior([(3.0, 10.0), (0.0, 0.1)])
+    out = weigh(post, sc, record, "2024-01-31", days=("2024-01-30",))
+    d = out.meta["decisions"]
+    assert [w["date"] for w in d["weighed"]] == ["2024-01-30"] and d["days"] == ["2024-01-30"]
+    assert "decision:2020-10-11" not in out.final
+    both = weigh(post, sc, record, "2024-01-31")
+    assert [w["date"] for w in both.meta["decisions"]["weighed"]] == ["2020-10-11",
+                                                                     "2024-01-30"]
+    refused(["calibrate", "--decisions", "--decision-days", "2024-01-29", "--out",
+             str(tmp_path / "x")], "no decision on 2024-01-29", tmp_path / "x")
+    refused(["calibrate", "--decision-days", "2024-01-30", "--out", str(tmp_path / "y")],
+            "needs --decisions", tmp_path / "y")
+    refused(["backtest", "--decisions", "--decision-days", "later", "--out",
+             str(tmp_path / "z")], "--decision-days", tmp_path / "z")
