@@ -27,7 +27,7 @@ from sim.rules import Rule, make_rule
 
 COUNTRY_CODES = {"iraq": 0, "syria": 1, "jordan": 2}
 #: Columns of the daily inputs table (``ParamArrays.inputs``, days x m x INPUTS).
-INPUTS = ("tension", "troops_iraq", "troops_syria", "mission_ended")
+INPUTS = ("tension", "troops_iraq", "troops_syria", "mission_ended", "protection")
 
 
 def _fields(cls) -> list[str]:
@@ -242,7 +242,8 @@ def mission_series(params: ModelParams, timeline: Timeline) -> np.ndarray:
 def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndarray,
                  war_onset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exogenous inputs the compiled days read (days x m x len(INPUTS)): regional
-    tension, troops in Iraq, troops in Syria, the combat mission's announced end. m is 1 when
+    tension, troops in Iraq, troops in Syria, the combat mission's announced end, the force
+    protection reinforced (``force_protection`` input, 0-1). m is 1 when
     every replicate shares them, else one column per replicate (the war's rise and decay
     fitted per run). Also Baghdad's restraint override by day (NaN = none)."""
     per_run = len(np.unique(war_half_life)) > 1 or len(np.unique(war_onset)) > 1
@@ -257,4 +258,5 @@ def daily_inputs(params: ModelParams, timeline: Timeline, war_half_life: np.ndar
     out[:, :, 1] = troops[:, :1]
     out[:, :, 2] = troops[:, 1:]
     out[:, :, 3] = mission_series(params, timeline)[:, None]
+    out[:, :, 4] = step_series(params, timeline, "force_protection", 0.0)[:, None]
     return out, restraint

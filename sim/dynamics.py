@@ -74,7 +74,7 @@ CROWD = WEAPON_NAMES.index("crowd")
 #: it against calibration/data/events.csv): Kataib Hezbollah.
 FALLBACK_FACTION = FACTIONS.index("kataib_hezbollah")
 #: Columns of the daily inputs (sim.arrays.INPUTS).
-IN_TENSION, IN_TROOPS_IRAQ, IN_TROOPS_SYRIA, IN_MISSION_ENDED = 0, 1, 2, 3
+IN_TENSION, IN_TROOPS_IRAQ, IN_TROOPS_SYRIA, IN_MISSION_ENDED, IN_PROTECTION = 0, 1, 2, 3, 4
 
 DAILY_COLUMNS = ("attacks", "lethal_attacks", "strikes", "leader_strikes", "state_attacks",
                  "us_killed", "coalition_killed", "us_wounded", "militia_killed",
@@ -480,20 +480,23 @@ def iran_day(s, p, r, t, inp, decides, ev, count):
             stock = s.arsenal[f, w]
             s.arsenal[f, w] = max(min(stock + p.resupply[f, w], p.capacity[f, w]), stock)
     if decides and s.retaliation_day == t:
-        iran_state_attack(s, p, r, t, ev, count)
+        iran_state_attack(s, p, r, t, lethal_share(p, inp[row_of(r, inp.shape[0])]), ev,
+                          count)
         s.retaliation_day = NEVER
 
 
 @jit_noalloc
-def iran_state_attack(s, p, r, t, ev, count):
-    """Iran's own ballistic-missile attack on al-Asad (as on 2020-01-08), its outcome drawn."""
+def iran_state_attack(s, p, r, t, lethal, ev, count):
+    """Iran's own ballistic-missile attack on al-Asad (as on 2020-01-08), its outcome drawn;
+    ``lethal``: the share of its lethal chance the day's force protection leaves
+    (:func:`lethal_share`)."""
     k = s.key
     intercepted = uniform(k, t, IRAN_ATTACK) < p.wpn_intercept_probability[BALLISTIC]
     wounded = 0
     killed = 0
     if not intercepted:
         wounded = kn.poisson(uniform(k, t, IRAN_ATTACK + 1), p.wpn_wounded_mean[BALLISTIC], -1)
-        if uniform(k, t, IRAN_ATTACK + 2) < p.wpn_lethal_probability[BALLISTIC]:
+        if uniform(k, t, IRAN_ATTACK + 2) < p.wpn_lethal_probability[BALLISTIC] * lethal:
             killed = 1 + kn.poisson(uniform(k, t, IRAN_ATTACK + 3),
                                     p.wpn_killed_extra_mean[BALLISTIC], -1)
     us_k = killed if uniform(k, t, IRAN_ATTACK + 4) < p.us_us_share_of_killed else 0
@@ -627,12 +630,13 @@ def militia_day(s, p, r, t, factions, inp, forced, n_att, scratch, ev, count):
         most = max(most, n_att[f])
     if most == 0:
         return
+    lethal = lethal_share(p, row)
     open_sites = site_open(s, p, t, scratch[:p.site_weight.shape[0]])
     weights = scratch[p.site_weight.shape[0]:p.site_weight.shape[0] + W]
     for k in range(most):          # every faction's k-th attack, then the (k+1)-th
         for f in factions:
             if n_att[f] > k:
-                militia_attack(s, p, r, t, f, k, open_sites, weights, ev, count)
+                militia_attack(s, p, r, t, f, k, open_sites, weights, lethal, ev, count)
 
 
 @kn.jit_inline
@@ -668,6 +672,15 @@ def contagion_rate(excitement, fear, follow, alignment, leadership, restraint,
     damp = -fear_weight * max(fear, 0.0)
     return (excitement * (kn.exp_upper(damp) if upper else np.exp(damp)) * min(follow, 1.0)
             * leadership * restrained(restraint, restraint_effect, alignment))
+
+
+@kn.jit_inline
+def lethal_share(p, row):
+    """The share of an attack's chance to kill that the day's force protection leaves:
+    1 - ``us.force_protection`` x the scenario's ``force_protection`` input (0-1; documented
+    posture, e.g. the air defences reinforced on 2023-10-21). The same uniform decides, so a
+    run without it is the run it was."""
+    return 1.0 - p.us_force_protection * row[IN_PROTECTION]
 
 
 @kn.jit_inline
@@ -721,8 +734,9 @@ def scratch_for(P):
 
 
 @jit_noalloc
-def militia_attack(s, p, r, t, f, k, site_w, weights, ev, count):
-    """Faction ``f``'s ``k``-th attack today: weapon, site, and what it does."""
+def militia_attack(s, p, r, t, f, k, site_w, weights, lethal, ev, count):
+    """Faction ``f``'s ``k``-th attack today: weapon, site, and what it does; ``lethal``: the
+    share of its chance to kill the day's force protection leaves (:func:`lethal_share`)."""
     base = ATTACK_SLOT + (f * MAX_ATTACKS + k) * ATTACK_FIELDS
     total = 0.0
     for w in range(W):
@@ -741,7 +755,7 @@ def militia_attack(s, p, r, t, f, k, site_w, weights, ev, count):
     killed = 0
     if not intercepted:
         wounded = kn.poisson(uniform(key, t, base + 3), p.wpn_wounded_mean[weapon], -1)
-        if uniform(key, t, base + 4) < p.wpn_lethal_probability[weapon]:
+        if uniform(key, t, base + 4) < p.wpn_lethal_probability[weapon] * lethal:
             killed = 1 + kn.poisson(uniform(key, t, base + 5), p.wpn_killed_extra_mean[weapon],
                                     -1)
     us_killed = killed if uniform(key, t, base + 6) < p.us_us_share_of_killed else 0

@@ -379,6 +379,13 @@ class USParams:
                           "from October 2023)",
         doc="attribution accuracy multiplier while the factions campaign under Iran's "
             "'escalate' directive and claim collectively")
+    force_protection: float = param(
+        0.0, 0, 1, source="prior, 0 by default; the air defences reinforced on 2023-10-21 "
+                          "(Secretary Austin: a THAAD battery and additional Patriot "
+                          "battalions 'to increase force protection for U.S. forces', TASS, "
+                          "https://tass.com/world/1694889)",
+        doc="share of the lethal outcomes of attacks that the reinforced force protection "
+            "prevents (the scenario's force_protection input; 0 = none)")
     exposure_elasticity: float = param(
         1.0, 0, 3, source="prior",
         doc="attack rate scales as (troops present / troops_iraq + troops_syria) to this power")
@@ -547,13 +554,16 @@ SHOCK_KINDS: dict[str, str] = {
     "combat_mission_end": "the end of the U.S. combat mission is announced: from date on, the "
                           "militias' attack rates lose the share militias.mission_end_calm x "
                           "`size` (0-1)",
+    "force_protection": "documented U.S. force protection reinforced (air defences): from "
+                        "date on, attacks that would kill do so with their chance times 1 - "
+                        "us.force_protection x `size` (0-1)",
 }
 #: Bounds of a shock's ``size`` by kind: ``regional_war`` and ``freeze`` are in units of
 #: regional tension; ``iraq_government`` sets Baghdad's restraint, a share.
 SHOCK_SIZE_BOUNDS: dict[str, tuple[float, float]] = {
     "regional_war": (0.0, 10.0), "freeze": (0.0, 10.0), "iraq_government": (0.0, 1.0),
     "truce": (0.0, 1.0), "us_troops_iraq": (0.0, 200000.0), "us_troops_syria": (0.0, 200000.0),
-    "combat_mission_end": (0.0, 1.0)}
+    "combat_mission_end": (0.0, 1.0), "force_protection": (0.0, 1.0)}
 #: The keys each kind of shock may hold (``end`` for a freeze, ``half_life_days`` for a war).
 SHOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "regional_war": ("date", "kind", "size", "half_life_days"),
@@ -563,6 +573,7 @@ SHOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "us_troops_iraq": ("date", "kind", "size"),
     "us_troops_syria": ("date", "kind", "size"),
     "combat_mission_end": ("date", "kind", "size"),
+    "force_protection": ("date", "kind", "size"),
 }
 SHOCK_REQUIRED: tuple[str, ...] = ("date", "kind", "size")
 #: Parameters that runs, sweeps and calibration may override by path but scenario files do

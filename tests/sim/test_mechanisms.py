@@ -264,6 +264,26 @@ def test_the_announced_end_of_the_combat_mission_calms_by_its_share_from_its_dat
     assert 0.3 < ratio < 0.75
 
 
+def test_reinforced_force_protection_prevents_deaths_from_its_date_not_wounds():
+    """us.force_protection with the scenario's force_protection input (documented posture):
+    0 changes nothing (the default); 1 leaves no militia attack lethal from the date on, while
+    the attacks and their wounded go on."""
+    shield = [{"date": "2023-07-01", "kind": "force_protection", "size": 1.0}]
+    day = (pd.Timestamp("2023-07-01") - pd.Timestamp("2023-01-01")).days
+    lethal = {"rocket": {"lethal_probability": 0.3}}
+    base = run(scenario(weapons=lethal))
+    off = run(scenario(weapons=lethal, shocks=shield))
+    for k in base.summary:
+        np.testing.assert_array_equal(base.summary[k], off.summary[k])
+    on = run(scenario(weapons=lethal, us={"force_protection": 1.0}, shocks=shield))
+    killed = np.asarray(on.daily["us_killed"]) + np.asarray(on.daily["coalition_killed"])
+    before = np.asarray(base.daily["us_killed"]) + np.asarray(base.daily["coalition_killed"])
+    assert killed[:day].sum() == before[:day].sum() > 0
+    assert killed[day:].sum() == 0 and before[day:].sum() > 0
+    assert np.asarray(on.daily["attacks"])[day:].sum() > 50
+    assert np.asarray(on.daily["us_wounded"])[day:].sum() > 0
+
+
 def test_a_replayed_state_attack_raises_irans_exchange_risk_as_its_own_does():
     """Under history replay Iran's missiles of 2020-01-08 come from the record; the risk of a
     direct exchange that Iran then runs (iran.risk_per_own_attack) must follow, as it does
