@@ -162,7 +162,9 @@ def test_turning_point_probe_names_the_parameter_that_sets_quiet_draws_apart():
 def test_campaign_fade_reads_the_record_and_the_models_directive():
     """scripts/campaign_fade.py, whose table the README quotes: the record's column is its
     documented attacks a week; an Iran that can never stand down restrains on no day; the
-    median run's documented attacks never exceed all its attacks."""
+    median run's documented attacks never exceed all its attacks; with every lethal outcome
+    prevented from the war's start (force protection), no run has a lethal attack before
+    Tower 22."""
     import importlib.util
     from calibration import load_record
     from sim.scenario import load_scenario
@@ -170,8 +172,15 @@ def test_campaign_fade_reads_the_record_and_the_models_directive():
     fade = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fade)
     sc = load_scenario("scenarios/history.toml", overrides=["iran.can_stand_down=0"])
-    table = fade.fade_table(sc, 12)
+    table, lethal = fade.fade_table(sc, 12)
     assert len(table) == len(fade.PERIODS) and (table["iran_restrains"] == 0).all()
+    assert 0 < lethal["share"] <= 1 and 0 <= lethal["median_first_day"] <= 112
+    # Force protection that prevents every lethal outcome from the war's start: none left.
+    from sim.scenario import scenario_from_dict
+    data = load_scenario("scenarios/history.toml", overrides=["us.force_protection=1"]).resolved
+    data["shocks"] = [*data["shocks"], dict(date="2023-10-07", kind="force_protection",
+                                            size=1.0)]
+    assert fade.fade_table(scenario_from_dict(data), 12)[1]["share"] == 0
     assert (table["model_documented"] <= table["model_all"] + 1e-9).all()
     series = tg.daily_series(load_record(), sc.start, fade.END)
     first, last = fade.PERIODS[-1]
@@ -219,3 +228,20 @@ def test_the_scripts_answer_bad_input_with_one_line_and_exit_2(script, arg):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and arg in lines[0] and "Traceback" not in done.stderr
+
+
+def test_campaign_fade_draws_from_a_posterior_and_set_replaces_the_draw(posterior_dir, capsys):
+    """scripts/campaign_fade.py --posterior: one draw per run; --set replaces the drawn value
+    (the same draws with and without a mechanism). A rocket that never kills leaves no lethal
+    attack before Tower 22."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("fade", "scripts/campaign_fade.py")
+    fade = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fade)
+    assert fade.main(["--posterior", str(posterior_dir), "--replicates", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "runs with a lethal attack 2023-10-07..2024-01-27" in out
+    assert fade.main(["--posterior", str(posterior_dir), "--replicates", "10", "--set",
+                      "weapons.rocket.lethal_probability=0", "weapons.drone.lethal_probability=0",
+                      "weapons.ballistic_missile.lethal_probability=0"]) == 0
+    assert "(the record: none): 0%" in capsys.readouterr().out
