@@ -149,6 +149,29 @@ def targets_table(post: Posterior, rule: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Below this share of the population, the final weights' effective sample size is flagged:
+#: the posterior's quantiles then rest on a few heavily weighted particles.
+LOW_ESS_SHARE = 0.1
+
+
+def weight_check(post: Posterior) -> tuple[float, float, str | None]:
+    """The final population's effective sample size (Kish, on the weights in use), the
+    largest particle's share of the weight, and a warning when the size is below
+    :data:`LOW_ESS_SHARE` of the population (ABC-SMC's importance weights can pile onto a
+    particle proposed where the kernel mixture is thin; another seed or a larger budget
+    usually spreads them)."""
+    w = post.final["weight"].to_numpy(dtype=float)
+    w = w / w.sum()
+    ess, top = float(1.0 / np.sum(w ** 2)), float(w.max())
+    warning = None
+    if ess < LOW_ESS_SHARE * len(w):
+        warning = (f"the final population's effective sample size is {ess:.0f} of {len(w)} "
+                   f"(one particle carries {top:.0%} of the weight): the posterior's "
+                   f"quantiles rest on few particles; rerun with another --seed or a larger "
+                   f"--budget before reading them closely")
+    return ess, top, warning
+
+
 def calibration_report(post: Posterior, command: str = "") -> str:
     """The Markdown report of one calibration."""
     m = post.meta
@@ -167,8 +190,11 @@ def calibration_report(post: Posterior, command: str = "") -> str:
         f"{m['settings']['budget']} simulations, {m['simulations']} used, "
         f"{len(gens) - 1} generations after the prior; stopped: {m['stopped']}; "
         f"{m['runtime_s']} s",
-        "",
     ]
+    ess, top, warning = weight_check(post)
+    lines += [f"- final population: effective sample size {ess:.0f} of {len(post.final)}, "
+              f"the largest particle {top:.1%} of the weight"
+              + (f". **Warning: {warning}.**" if warning else ""), ""]
     if len(post.rules) > 1:
         probs = post.rule_probabilities()
         lines += ["## Rule probabilities (ABC model choice)", "",

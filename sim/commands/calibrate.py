@@ -240,6 +240,10 @@ def main(args) -> int:
           f"{post.meta['runtime_s']:.0f} s")
     print(summary[["parameter", "q05", "q50", "q95"]].to_string(
         index=False, float_format=lambda v: f"{v:.4g}"))
+    from calibration.report import weight_check
+    warning = weight_check(post)[2]
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {out}/ (posterior.parquet, calibrated.toml, manifest.json, "
           + ", ".join(files) + ")")
     return 0

@@ -208,3 +208,25 @@ def test_calibrate_command_writes_its_files(tmp_path, capsys):
     text = (out / "calibrated.toml").read_text()
     assert "[militias]" in text and 'rule = "ladder"' in text
     assert "militias.attack_rate_scale" in capsys.readouterr().out
+    assert "- final population: effective sample size" in (out / "report.md").read_text()
+
+
+def test_a_final_population_resting_on_few_particles_is_flagged():
+    """The report and the command warn when one particle carries the posterior (as seed 7's
+    ABC ended: 32 effective particles of 1,000, one at 17% of the weight); even weights are
+    not flagged."""
+    from calibration.posterior import Posterior
+    from calibration.report import weight_check
+
+    def post(weights):
+        frame = pd.DataFrame({"generation": 0, "particle": np.arange(len(weights)),
+                              "rule": "ladder", "weight": weights, "distance": 0.0})
+        return Posterior(frame, dict(rules=["ladder"]))
+
+    ess, top, warning = weight_check(post(np.full(100, 0.01)))
+    assert ess == pytest.approx(100) and top == pytest.approx(0.01) and warning is None
+    heavy = np.full(100, 0.2 / 99)
+    heavy[0] = 0.8
+    ess, top, warning = weight_check(post(heavy))
+    assert ess < 10 and top == pytest.approx(0.8)
+    assert "effective sample size is 2 of 100" in warning and "80%" in warning
