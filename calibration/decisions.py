@@ -60,10 +60,10 @@ def documented_decisions(record: pd.DataFrame, start, until) -> list[Decision]:
 
 
 def chosen(decisions: list[Decision], days) -> list[Decision]:
-    """The decisions to weigh: all of them when ``days`` is True or None, else those on the
-    given days (``--decision-days``; a day the record does not document is refused earlier,
-    by :func:`check_days`)."""
-    if days is None or days is True:
+    """The decisions to weigh: all of them when ``days`` is None, else those on the given
+    days (``--decision-days``; a day the record does not document is refused earlier, by
+    :func:`check_days`)."""
+    if days is None:
         return list(decisions)
     keep = {str(d) for d in days}
     return [d for d in decisions if d.date in keep]
@@ -94,7 +94,7 @@ def check_days(record: pd.DataFrame, start, end, days) -> None:
     """Refuse (one line, before any run) a ``--decision-days`` day on which the record
     documents no decision between ``start`` and ``end``."""
     from sim.errors import InputError
-    if days is None or days is True:
+    if days is None:
         return
     known = [d.date for d in documented_decisions(record, start, end)]
     for day in days:
@@ -160,6 +160,7 @@ def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = RE
     particle agrees with every decision, the ABC weights are kept and the meta says so.
     ``days``: weigh only the decisions of these days (:func:`chosen`; default all)."""
     from calibration.simulator import params_for_rule
+    from calibration.smc import kish_ess
     end = scenario.end if until is None else pd.Timestamp(until)
     decisions = chosen(documented_decisions(record, scenario.start, end), days)
     particles = post.particles.copy()
@@ -169,7 +170,7 @@ def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = RE
     meta = dict(post.meta)
     if not decisions:
         meta["decisions"] = dict(weighed=[], replicates=replicates,
-                                 days=None if days in (None, True) else list(days))
+                                 days=None if days is None else list(days))
         return type(post)(particles, meta)
     final = particles[last]
     likelihood = np.ones(len(final))
@@ -193,14 +194,14 @@ def weigh(post, scenario, record: pd.DataFrame, until=None, replicates: int = RE
                          mean_agreement=float(np.sum(before * share)),
                          particles_never_agreeing=int((share == 0).sum())))
     after = before * likelihood
-    ess_before = float(1.0 / np.sum(before ** 2))
+    ess_before = kish_ess(before)
     ok = after.sum() > 0
     if ok:
         after = after / after.sum()
         particles.loc[last, "weight"] = after
     meta["decisions"] = dict(weighed=rows, replicates=replicates, applied=bool(ok),
-                             days=None if days in (None, True) else list(days),
+                             days=None if days is None else list(days),
                              ess_before=round(ess_before, 1),
-                             ess_after=round(float(1.0 / np.sum(after ** 2)), 1) if ok
+                             ess_after=round(kish_ess(after), 1) if ok
                              else None)
     return type(post)(particles, meta)

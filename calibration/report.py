@@ -160,9 +160,9 @@ def weight_check(post: Posterior) -> tuple[float, float, str | None]:
     :data:`LOW_ESS_SHARE` of the population (ABC-SMC's importance weights can pile onto a
     particle proposed where the kernel mixture is thin; another seed or a larger budget
     usually spreads them)."""
+    from calibration.smc import kish_ess
     w = post.final["weight"].to_numpy(dtype=float)
-    w = w / w.sum()
-    ess, top = float(1.0 / np.sum(w ** 2)), float(w.max())
+    ess, top = kish_ess(w), float(w.max() / w.sum())
     warning = None
     if ess < LOW_ESS_SHARE * len(w):
         warning = (f"the final population's effective sample size is {ess:.0f} of {len(w)} "

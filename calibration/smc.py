@@ -87,6 +87,13 @@ def _support_z(p: "Parameter") -> tuple[float, float]:
         return float(p.to_z(np.asarray(lo))), float(p.to_z(np.asarray(hi)))
 
 
+def kish_ess(weights) -> float:
+    """Kish's effective sample size of importance weights (normalised here): 1 / sum(w^2)."""
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    return float(1.0 / np.sum(w ** 2))
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A fitted parameter: a name and a named SciPy prior, e.g. ``Parameter("rate",
@@ -199,8 +206,8 @@ class Population:
         return np.bincount(self.model, weights=self.weight, minlength=n_models)
 
     def ess(self) -> float:
-        """Effective sample size of the weights (Kish)."""
-        return float(1.0 / np.sum(self.weight ** 2))
+        """Effective sample size of the weights (:func:`kish_ess`)."""
+        return kish_ess(self.weight)
 
 
 @dataclass
